@@ -1,0 +1,105 @@
+"""The conversation core: every channel hands it an `Incoming` and renders the `Reply`s it returns.
+
+Routing follows one pattern: an ordered list of handlers, each a pure `check(incoming)` and an
+async `handle(incoming)`; the first whose check matches handles it. One error path turns any
+failure into a polite reply and a log line without the person's words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.messages import Button, Card, Incoming, Reply
+from bot.policy.engine import VERDICT_LABELS, Answer, Engine, QuestionError
+from bot.policy.pack import Pack
+
+log = logging.getLogger("smpolicy.core")
+
+HELP_TEXT = (
+    "I help you follow the social media guidelines.\n"
+    "- Ask me anything, e.g. \"can I post about our product launch?\": I answer with the guideline and a quote.\n"
+    "- \"report\": report a concern anonymously, through a form.\n"
+    "- \"quiz\": a quick three-question quiz on the guidelines.\n"
+    "- \"help\": this message."
+)
+HELP_WORDS = re.compile(r"^\s*(?:/?help|\?|hi|hello|hey|start|menu)\s*[.!?]*\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """One route: `check` decides (pure, fast), `handle` answers."""
+
+    name: str
+    check: Callable[[Incoming], bool]
+    handle: Callable[[Incoming], Awaitable[list[Reply]]]
+
+
+class Core:
+    """Routes incoming messages and actions to the policy, report and quiz flows."""
+
+    def __init__(self, pack: Pack, engine: Engine, handlers: list[Handler] | None = None,
+                 on_answer: Callable[[Incoming, Answer], None] | None = None):
+        self.pack = pack
+        self.engine = engine
+        self.on_answer = on_answer
+        self.handlers: list[Handler] = list(handlers or [])
+        self.handlers += [
+            Handler("help", lambda m: m.kind == "message" and bool(HELP_WORDS.match(m.text)), self._help),
+            Handler("ask", lambda m: m.kind == "message", self._ask),
+        ]
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Answer one incoming message or action."""
+        for handler in self.handlers:
+            if handler.check(incoming):
+                try:
+                    return await handler.handle(incoming)
+                except Exception:
+                    # The one error path: log where, never what the person wrote.
+                    log.exception("handler failed", extra={"handler": handler.name, "channel": incoming.channel})
+                    return [Reply("Sorry, something went wrong on my side and nothing was saved. Please try again.",
+                                  private=True)]
+        return [Reply("I did not understand that. Say \"help\" to see what I can do.", private=True)]
+
+    async def _help(self, incoming: Incoming) -> list[Reply]:
+        return [help_reply()]
+
+    async def _ask(self, incoming: Incoming) -> list[Reply]:
+        try:
+            answer = self.engine.answer(incoming.text)
+        except QuestionError as exc:
+            return [Reply(f"I can't answer that: {exc}. Ask one question of up to 2,000 characters.", private=True)]
+        if self.on_answer:
+            self.on_answer(incoming, answer)
+        return [answer_reply(answer)]
+
+
+def help_reply() -> Reply:
+    """What the bot does, with buttons to start each job."""
+    card = Card(title="Social media guidelines bot", body=HELP_TEXT, buttons=(
+        Button("Take a quiz", "quiz.start", style="primary"),
+        Button("Report a concern", "report.open"),
+    ))
+    return Reply(HELP_TEXT, card)
+
+
+def answer_reply(answer: Answer) -> Reply:
+    """Render an engine answer as a neutral reply: text fallback plus a card."""
+    buttons: list[Button] = []
+    if answer.verdict != "unknown" and answer.topic:
+        buttons += [Button("Helpful", "feedback.up", answer.topic), Button("Not helpful", "feedback.down", answer.topic)]
+    if answer.offer_report:
+        buttons.append(Button("Report a concern", "report.open", style="danger"))
+    fields: list[tuple[str, str]] = [("Verdict", VERDICT_LABELS[answer.verdict])]
+    quote = ""
+    if answer.citations:
+        citation = answer.citations[0]
+        fields.append(("Guideline", f"{citation.title} ({citation.section})"))
+        quote = citation.quote
+    body = answer.answer.split("\nGuideline:")[0]
+    card = Card(title=VERDICT_LABELS[answer.verdict], body=body, fields=tuple(fields), quote=quote,
+                buttons=tuple(buttons), note=f"Policy version {answer.policy_version}")
+    return Reply(answer.answer, card, private=True)

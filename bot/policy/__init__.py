@@ -1,0 +1,1 @@
+"""Policy content pack and the answer engine."""

@@ -1,0 +1,211 @@
+"""The answer engine: a question in, a verdict with its guideline and quote out.
+
+Method: every example phrasing in the pack becomes a TF-IDF vector of stems, synonym concepts
+and bigrams (see `text.Normalizer`). A question is scored against each topic (its best example,
+blended with the topic's centroid) and against the off-topic groups. The best topic answers
+unless an off-topic group matches better, or the match is weak and the question has no sign of
+social media or of the policy itself: then the answer is `unknown`, with someone to ask.
+The engine only ever returns verdicts, sections and quotes written in the pack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from bot.policy.pack import Pack, Topic
+from bot.policy.text import Normalizer, fold, stem
+
+MAX_QUESTION = 2000
+VERDICT_LABELS = {
+    "allowed": "Allowed",
+    "not_allowed": "Not allowed",
+    "conditional": "It depends",
+    "info": "Here is what the guidelines say",
+    "unknown": "Not covered by the guidelines",
+}
+# Signs that a question is about social media or the policy itself: every concept of the
+# lexicon except the neutral ones below, and these word stems.
+NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course".split())
+SCOPE_WORDS = frozenset(stem(w) for w in """
+social media online internet post profile account follow follower comment repost blog vlog podcast webinar
+forum thread hashtag meme viral stream livestream bio headline endorse recommend publicly public policy
+guideline rule violate leak dm messag group channel website site web upload network connect community
+influence tag caption story like argue debate disagree respect civil tone discuss troll
+""".split())
+# A condition the question itself says is not met turns "it depends" into "not allowed".
+UNMET_CONDITION = re.compile(
+    r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
+    r"|\bbefore (?:it is |it's |they are |the |we )?(?:announc|public|official|release)"
+    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't) (?:yet )?(?:announced|public|released)",
+)
+
+
+class QuestionError(ValueError):
+    """A question that cannot be answered (empty, too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    section: str
+    title: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The engine's answer; `to_json` gives the documented JSON shape."""
+
+    verdict: str
+    section: str | None
+    answer: str
+    citations: tuple[Citation, ...]
+    confidence: float
+    policy_version: str
+    topic: str | None = None
+    conditions: tuple[str, ...] = ()
+    ask: str = ""
+    offer_report: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The documented answer object: verdict, section, answer, citations, confidence, policy_version."""
+        return {
+            "verdict": self.verdict,
+            "section": self.section,
+            "answer": self.answer,
+            "citations": [asdict(c) for c in self.citations],
+            "confidence": round(self.confidence, 3),
+            "policy_version": self.policy_version,
+        }
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {k: v / norm for k, v in vector.items()}
+
+
+class Engine:
+    """Answers policy questions from a loaded pack. Build once; `answer` is pure and fast."""
+
+    MIN_SCORE = 0.18
+    MIN_SCORE_NO_SCOPE = 0.75
+
+    def __init__(self, pack: Pack, contact: str | None = None):
+        self.pack = pack
+        self.default_contact = contact or pack.contact("default")
+        corpus = [e for t in pack.topics for e in t.examples] + [e for o in pack.offtopics for e in o.examples]
+        corpus += [t.answer for t in pack.topics] + [s.text for s in pack.sections.values()]
+        self.normalizer = Normalizer(pack.synonyms, pack.platforms, corpus)
+        # label: ("topic", index) or ("off", index)
+        docs: list[tuple[tuple[str, int], Counter[str]]] = []
+        for i, topic in enumerate(pack.topics):
+            docs += [(("topic", i), self.normalizer.features(e)) for e in topic.examples]
+        for i, off in enumerate(pack.offtopics):
+            docs += [(("off", i), self.normalizer.features(e)) for e in off.examples]
+        df: Counter[str] = Counter()
+        for _, feats in docs:
+            df.update(feats.keys())
+        n = len(docs)
+        self.idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
+        self.unknown_idf = math.log((n + 1) / 0.5)
+        self.labels = [label for label, _ in docs]
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        asks: dict[tuple[str, int], list[bool]] = {}
+        for label, feats in docs:
+            asks.setdefault(label, []).append("~ask" in feats)
+        # Share of a topic's examples that ask permission ("can I ...") rather than tell what happened.
+        self.ask_ratio = {label: sum(v) / len(v) for label, v in asks.items()}
+        centroids: dict[tuple[str, int], Counter[str]] = {}
+        for d, (label, feats) in enumerate(docs):
+            vec = _unit(self._weigh(feats))
+            for f, w in vec.items():
+                self.postings.setdefault(f, []).append((d, w))
+            centroids.setdefault(label, Counter()).update(vec)
+        self.centroid_postings: dict[str, list[tuple[tuple[str, int], float]]] = {}
+        for label, vec in centroids.items():
+            for f, w in _unit(dict(vec)).items():
+                self.centroid_postings.setdefault(f, []).append((label, w))
+
+    def _weigh(self, feats: Counter[str]) -> dict[str, float]:
+        return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
+
+    def scores(self, question: str) -> dict[tuple[str, int], float]:
+        """Score every topic and off-topic group for a question (0 to 1)."""
+        feats = self.normalizer.features(question)
+        query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.idf})
+        best: dict[tuple[str, int], float] = {}
+        sims: dict[int, float] = {}
+        for f, qw in query.items():
+            for d, w in self.postings.get(f, ()):
+                sims[d] = sims.get(d, 0.0) + qw * w
+        for d, s in sims.items():
+            label = self.labels[d]
+            if s > best.get(label, 0.0):
+                best[label] = s
+        central: dict[tuple[str, int], float] = {}
+        for f, qw in query.items():
+            for label, w in self.centroid_postings.get(f, ()):
+                central[label] = central.get(label, 0.0) + qw * w
+        asking = "~ask" in feats
+        return {label: (0.7 * best.get(label, 0.0) + 0.3 * central.get(label, 0.0))
+                * (0.75 + 0.25 * self.ask_ratio[label] if asking else 1.0)
+                for label in best.keys() | central.keys()}
+
+    def in_scope(self, question: str) -> bool:
+        """Whether the question shows any sign of social media or the policy."""
+        return any(f in SCOPE_WORDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS)
+                   for f in self.normalizer.features(question))
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question; raise `QuestionError` for empty or over-long input."""
+        text = _clean(question)
+        if not text:
+            raise QuestionError("the question is empty")
+        if len(text) > MAX_QUESTION:
+            raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
+        scores = self.scores(text)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        topics = [(label, s) for label, s in ranked if label[0] == "topic"]
+        offs = [(label, s) for label, s in ranked if label[0] == "off"]
+        best_topic, best = topics[0] if topics else (None, 0.0)
+        off_label, off_score = offs[0] if offs else (None, 0.0)
+        scoped = self.in_scope(text)
+        if best_topic is None or best < self.MIN_SCORE or off_score > best or (not scoped and best < self.MIN_SCORE_NO_SCOPE):
+            contact = self.pack.contact(self.pack.offtopics[off_label[1]].ask) if off_label and off_score >= best else self.default_contact
+            return self._unknown(contact, max(off_score, 1 - best))
+        runner = topics[1][1] if len(topics) > 1 else 0.0
+        confidence = min(1.0, best * 0.6 + (best - runner) * 1.5 + 0.25)
+        return self._from_topic(self.pack.topics[best_topic[1]], text, confidence)
+
+    def _unknown(self, contact: str, confidence: float) -> Answer:
+        text = (f"{VERDICT_LABELS['unknown']}. The social media guidelines don't say anything about that, "
+                f"so I won't guess. Please ask {contact}.")
+        return Answer("unknown", None, text, (), min(1.0, max(0.0, confidence)), self.pack.version, ask=contact)
+
+    def _from_topic(self, topic: Topic, question: str, confidence: float) -> Answer:
+        verdict = topic.verdict
+        if verdict == "conditional" and UNMET_CONDITION.search(fold(question)):
+            verdict = "not_allowed"
+        section = self.pack.section(topic.section)
+        quote = topic.quote or section.text
+        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
+        lines = [f"{VERDICT_LABELS[verdict]}. {topic.answer}"]
+        if verdict == "not_allowed" and topic.verdict == "conditional":
+            lines.append("As you describe it, the condition below is not met.")
+        if topic.conditions:
+            lines.append("Conditions:")
+            lines += [f"- {c}" for c in topic.conditions]
+        lines.append(f"Guideline: {section.title}: \u201c{quote}\u201d")
+        lines.append(f"Unsure? Ask {contact}.")
+        if topic.report:
+            lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
+        return Answer(verdict, topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),),
+                      confidence, self.pack.version, topic.id, topic.conditions, contact, topic.report)
+
+
+def _clean(question: str) -> str:
+    """Strip control characters and surrounding space."""
+    return "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()

@@ -1,0 +1,302 @@
+"""Load and validate a content pack folder.
+
+A pack is four files: `pack.toml` (identity, contacts), `policy.md` (sectioned guideline
+text), `answers.toml` (situations turned into verdicts) and `quiz.toml` (the question bank),
+plus an optional `lexicon.toml` (synonyms and platform names for matching).
+Every problem is reported with its file and line; `load_pack` raises `PackError` listing all.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERDICTS = ("allowed", "not_allowed", "conditional", "info")
+HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*\{#([a-z0-9][a-z0-9.-]*)\}\s*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a pack, located by file and line."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class PackError(Exception):
+    """A content pack that cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    section: str
+    verdict: str
+    answer: str
+    examples: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    ask: str = ""
+    report: bool = False
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class OffTopic:
+    ask: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    section: str
+    question: str
+    choices: tuple[str, ...]
+    answer: int
+    explanation: str
+
+
+@dataclass
+class Pack:
+    """A loaded, validated content pack."""
+
+    title: str
+    version: str
+    effective: str
+    contacts: dict[str, str]
+    sections: dict[str, Section]
+    topics: list[Topic]
+    offtopics: list[OffTopic]
+    questions: list[Question]
+    synonyms: dict[str, str] = field(default_factory=dict)
+    platforms: tuple[str, ...] = ()
+
+    def section(self, section_id: str) -> Section:
+        """The section with this id, or its top-level parent's when the sub-id is unknown."""
+        return self.sections.get(section_id) or self.sections[section_id.split(".")[0]]
+
+    def contact(self, key: str) -> str:
+        """Who to ask, by contact key, falling back to the default contact."""
+        return self.contacts.get(key) or self.contacts.get("default", "the policy owners")
+
+
+class _Reader:
+    """Collects problems while reading one pack folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.problems: list[Problem] = []
+
+    def problem(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def toml(self, name: str, required: bool = True) -> tuple[dict, list[str]]:
+        path = self.folder / name
+        if not path.exists():
+            if required:
+                self.problem(name, 0, "file is missing")
+            return {}, []
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(name, 0, f"cannot read: {exc}")
+            return {}, []
+        try:
+            return tomllib.loads(raw), raw.splitlines()
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc)) or len(raw.splitlines())
+            self.problem(name, line, f"not valid TOML: {getattr(exc, 'msg', exc)}")
+            return {}, []
+
+
+def _line_from_message(message: str) -> int:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 0
+
+
+def _table_lines(lines: list[str], header: str) -> list[int]:
+    """1-based line numbers of each `[[header]]` in order, to locate array-of-table entries."""
+    mark = f"[[{header}]]"
+    return [i + 1 for i, text in enumerate(lines) if text.strip() == mark]
+
+
+def parse_policy(text: str, reader: _Reader, name: str = "policy.md") -> dict[str, Section]:
+    """Parse `## Title {#id}` sections of the policy markdown."""
+    sections: dict[str, Section] = {}
+    current: tuple[str, str, int] | None = None
+    body: list[str] = []
+    in_comment = False
+
+    def close() -> None:
+        if current is None:
+            return
+        sid, title, line = current
+        words = " ".join(s.strip() for s in body if s.strip())
+        if not words:
+            reader.problem(name, line, f"section {sid!r} has no text")
+        if sid in sections:
+            reader.problem(name, line, f"duplicate section id {sid!r}")
+        sections[sid] = Section(sid, title, words)
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if in_comment or stripped.startswith("<!--"):
+            in_comment = "-->" not in stripped
+            continue
+        m = HEADING.match(stripped)
+        if m:
+            close()
+            level, title, sid = m.groups()
+            if level == "###" and "." not in sid:
+                reader.problem(name, number, f"sub-section {sid!r} needs a dotted id such as parent.name")
+            if "." in sid and sid.split(".")[0] not in sections:
+                reader.problem(name, number, f"sub-section {sid!r} comes before its parent section")
+            current, body = (sid, title, number), []
+        elif stripped.startswith("#"):
+            reader.problem(name, number, "heading without an id; write '## Title {#section-id}'")
+        elif current is not None:
+            body.append(line)
+    close()
+    if not sections and not any(p.file == name for p in reader.problems):
+        reader.problem(name, 1, "no sections found")
+    return sections
+
+
+def _text_list(value) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.strip() for v in value)
+    return None
+
+
+def _topics(reader: _Reader, data: dict, lines: list[str], sections: dict[str, Section],
+            contacts: dict[str, str]) -> tuple[list[Topic], list[OffTopic]]:
+    name = "answers.toml"
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    where = _table_lines(lines, "topic")
+    for i, raw in enumerate(data.get("topic", [])):
+        line = where[i] if i < len(where) else 0
+        missing = [k for k in ("id", "section", "verdict", "answer", "examples") if not raw.get(k)]
+        if missing:
+            reader.problem(name, line, f"topic is missing {', '.join(missing)}")
+            continue
+        tid, section = str(raw["id"]), str(raw["section"])
+        if tid in seen:
+            reader.problem(name, line, f"duplicate topic id {tid!r}")
+        seen.add(tid)
+        if section not in sections:
+            reader.problem(name, line, f"topic {tid!r}: unknown section {section!r}")
+            continue
+        if raw["verdict"] not in VERDICTS:
+            reader.problem(name, line, f"topic {tid!r}: verdict must be one of {', '.join(VERDICTS)}")
+        examples = _text_list(raw["examples"])
+        conditions = _text_list(raw.get("conditions", []))
+        if examples is None or conditions is None:
+            reader.problem(name, line, f"topic {tid!r}: examples and conditions must be lists of text")
+            continue
+        ask = str(raw.get("ask", ""))
+        if ask and ask not in contacts:
+            reader.problem(name, line, f"topic {tid!r}: ask {ask!r} is not a key of [contacts] in pack.toml")
+        quote = str(raw.get("quote", ""))
+        if quote and quote not in sections[section].text and quote not in sections[section.split(".")[0]].text:
+            reader.problem(name, line, f"topic {tid!r}: quote is not the text of section {section!r}")
+        topics.append(Topic(tid, section, raw["verdict"], str(raw["answer"]), examples, conditions,
+                            ask, bool(raw.get("report", False)), quote))
+    offtopics: list[OffTopic] = []
+    where = _table_lines(lines, "offtopic")
+    for i, raw in enumerate(data.get("offtopic", [])):
+        line = where[i] if i < len(where) else 0
+        examples = _text_list(raw.get("examples"))
+        if not examples:
+            reader.problem(name, line, "offtopic needs a list of examples")
+            continue
+        offtopics.append(OffTopic(str(raw.get("ask", "default")), examples))
+    if not topics and not reader.problems:
+        reader.problem(name, 1, "no topics")
+    return topics, offtopics
+
+
+def _questions(reader: _Reader, data: dict, lines: list[str], sections: dict[str, Section]) -> list[Question]:
+    name = "quiz.toml"
+    questions: list[Question] = []
+    seen: set[str] = set()
+    where = _table_lines(lines, "question")
+    for i, raw in enumerate(data.get("question", [])):
+        line = where[i] if i < len(where) else 0
+        missing = [k for k in ("id", "section", "question", "choices", "answer", "explanation") if k not in raw]
+        if missing:
+            reader.problem(name, line, f"question is missing {', '.join(missing)}")
+            continue
+        qid = str(raw["id"])
+        if qid in seen:
+            reader.problem(name, line, f"duplicate question id {qid!r}")
+        seen.add(qid)
+        choices = _text_list(raw["choices"])
+        if choices is None or not 2 <= len(choices) <= 5:
+            reader.problem(name, line, f"question {qid!r}: needs 2 to 5 choices")
+            continue
+        if len(set(choices)) != len(choices):
+            reader.problem(name, line, f"question {qid!r}: choices repeat")
+        answer = raw["answer"]
+        if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(choices):
+            reader.problem(name, line, f"question {qid!r}: answer must be the index (0 to {len(choices) - 1}) of the right choice")
+            continue
+        if raw["section"] not in sections:
+            reader.problem(name, line, f"question {qid!r}: unknown section {raw['section']!r}")
+            continue
+        questions.append(Question(qid, raw["section"], str(raw["question"]), choices, answer, str(raw["explanation"])))
+    tested = {q.section.split(".")[0] for q in questions}
+    for sid in sections:
+        if "." not in sid and sid not in tested:
+            reader.problem(name, 0, f"section {sid!r} has no quiz question")
+    return questions
+
+
+def load_pack(folder: str | Path) -> Pack:
+    """Read and validate the pack in `folder`; raise `PackError` naming every problem."""
+    folder = Path(folder)
+    reader = _Reader(folder)
+    if not folder.is_dir():
+        raise PackError([Problem(str(folder), 0, "content folder does not exist")])
+    meta, _ = reader.toml("pack.toml")
+    for key in ("title", "version", "effective"):
+        if not isinstance(meta.get(key), str | type(None)) or (meta and not meta.get(key)):
+            reader.problem("pack.toml", 0, f"missing {key}")
+    contacts = {str(k): str(v) for k, v in (meta.get("contacts") or {}).items()}
+    sections: dict[str, Section] = {}
+    policy = folder / "policy.md"
+    if policy.exists():
+        sections = parse_policy(policy.read_text(encoding="utf-8", errors="replace"), reader)
+    else:
+        reader.problem("policy.md", 0, "file is missing")
+    answers, answer_lines = reader.toml("answers.toml")
+    topics, offtopics = _topics(reader, answers, answer_lines, sections, contacts) if sections and answer_lines else ([], [])
+    quiz, quiz_lines = reader.toml("quiz.toml")
+    questions = _questions(reader, quiz, quiz_lines, sections) if sections and quiz_lines else []
+    lexicon, _ = reader.toml("lexicon.toml", required=False)
+    synonyms: dict[str, str] = {}
+    for canonical, variants in (lexicon.get("synonyms") or {}).items():
+        for variant in variants if isinstance(variants, list) else []:
+            synonyms[str(variant).lower()] = str(canonical).lower()
+    platforms = tuple(str(p).lower() for p in lexicon.get("platforms", []) if isinstance(p, str))
+    if reader.problems:
+        raise PackError(reader.problems)
+    return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
+                sections, topics, offtopics, questions, synonyms, platforms)

@@ -1,0 +1,51 @@
+"""Settings from environment variables, read when `Settings.from_env()` is called, never at import.
+
+Every variable is documented in the README's settings table. An invalid value raises
+`SettingsError` with a one-line message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the bot cannot use."""
+
+
+def _secret_field():
+    return field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    db_path: Path = Path("data/smpolicy.db")
+    content_dir: Path | None = None
+    contact: str = ""
+    log_level: str = "INFO"
+    report_key: str = _secret_field()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: the process environment)."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        data_dir = Path(get("SMPOLICY_DATA_DIR") or "data")
+        db_path = Path(get("SMPOLICY_DB")) if get("SMPOLICY_DB") else data_dir / "smpolicy.db"
+        content = get("SMPOLICY_CONTENT_DIR")
+        if content and not Path(content).is_dir():
+            raise SettingsError(f"SMPOLICY_CONTENT_DIR: {content!r} is not a folder")
+        level = (get("SMPOLICY_LOG_LEVEL") or "INFO").upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+        return cls(data_dir=data_dir, db_path=db_path, content_dir=Path(content) if content else None,
+                   contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"))

@@ -1,0 +1,35 @@
+"""Shared fixtures: the bundled pack, its engine, a core, and paths to the evaluation sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import content
+from bot.core import Core
+from bot.policy.engine import Engine
+from bot.policy.pack import load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def eval_dir() -> Path:
+    """The shared evaluation folder beside the repository when present, else the copy in tests/eval."""
+    shared = ROOT.parent / "shared" / "eval"
+    return shared if (shared / "score.py").exists() else ROOT / "tests" / "eval"
+
+
+@pytest.fixture(scope="session")
+def pack():
+    return load_pack(content.default_dir())
+
+
+@pytest.fixture(scope="session")
+def engine(pack):
+    return Engine(pack)
+
+
+@pytest.fixture
+def core(pack, engine):
+    return Core(pack, engine)

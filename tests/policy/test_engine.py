@@ -1,0 +1,108 @@
+"""Answer quality (dev set through the real CLI and the shared scorer) and bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.policy.engine import MAX_QUESTION, QuestionError
+from tests.conftest import ROOT, eval_dir
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def run_set(questions: Path, *limits: str) -> subprocess.CompletedProcess:
+    lines = "".join(json.loads(line)["question"] + "\n" for line in questions.read_text().splitlines() if line.strip())
+    answers = subprocess.run([sys.executable, "-m", "adapters.cli", "ask", "--json", "-"], input=lines,
+                             capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = questions.parent / ".." / "answers.tmp"
+    path = Path(ROOT / ".pytest_cache" / f"answers-{questions.stem}.jsonl")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(answers)
+    del out
+    return subprocess.run([sys.executable, str(eval_dir() / "score.py"), str(questions), str(path), *limits],
+                          capture_output=True, text=True)
+
+
+def test_dev_set_meets_the_quality_bar():
+    result = run_set(eval_dir() / "policy-questions.dev.jsonl", "--min-section", "0.95", "--min-verdict", "0.90",
+                     "--min-refused", "0.95", "--max-false-refusals", "0.03")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", ["paraphrases.jsonl", "paraphrases2.jsonl"])
+def test_own_paraphrase_sets_generalize(name):
+    # Written by us with other platforms, typos and indirect phrasing; lower bars than the dev set
+    # because they stand in for the held-out set and are not all in the examples.
+    result = run_set(DATA / name, "--min-section", "0.85", "--min-verdict", "0.85", "--min-refused", "0.6",
+                     "--max-false-refusals", "0.05")
+    assert result.returncode == 0, result.stdout
+
+
+def test_answer_shape_and_quote(engine, pack):
+    answer = engine.answer("Can I tweet a screenshot of our internal dashboard?").to_json()
+    assert set(answer) == {"verdict", "section", "answer", "citations", "confidence", "policy_version"}
+    assert answer["verdict"] == "not_allowed" and answer["section"] == "confidentiality-privacy"
+    assert answer["answer"].startswith("Not allowed.")
+    quote = answer["citations"][0]["quote"]
+    assert quote in pack.sections["confidentiality-privacy"].text
+    assert 0 < answer["confidence"] <= 1 and answer["policy_version"] == pack.version
+
+
+@pytest.mark.parametrize("question", [
+    "can I park in the visitor lot", "how many vacation days do I have", "how do I install Docker",
+    "what's the wifi password", "Can I bring my cat to work?",
+])
+def test_out_of_scope_is_refused_with_a_contact(engine, question):
+    answer = engine.answer(question)
+    assert answer.verdict == "unknown" and answer.section is None and answer.citations == ()
+    assert "ask" in answer.answer.lower() and answer.ask
+
+
+def test_contact_is_configurable(pack):
+    from bot.policy.engine import Engine
+
+    engine = Engine(pack, contact="Jamie in People Ops")
+    assert "Jamie in People Ops" in engine.answer("Where do I find the canteen menu?").answer
+
+
+def test_unmet_condition_turns_it_depends_into_not_allowed(engine):
+    assert engine.answer("Can I post a group photo of my team?").verdict == "conditional"
+    assert engine.answer("Can I post a group photo of my team without asking them?").verdict == "not_allowed"
+
+
+def test_a_described_violation_offers_the_report(engine):
+    answer = engine.answer("A coworker posted client data on Reddit")
+    assert answer.section.startswith("reporting") and answer.offer_report
+    assert not engine.answer("Can I follow tech experts on LinkedIn?").offer_report
+
+
+@pytest.mark.parametrize("question", [
+    "\U0001F600\U0001F600\U0001F680", "\u0647\u0644 \u064a\u0645\u0643\u0646\u0646\u064a \u0627\u0644\u0646\u0634\u0631 \u0639\u0644\u0649 \u062a\u0648\u064a\u062a\u0631\u061f",
+    "Puis-je poster une photo de mes coll\u00e8gues sur LinkedIn?", "\x00\x01\x02binary\xff\xfe",
+    "a" * MAX_QUESTION, "can I post " * 150,
+])
+def test_odd_input_gets_an_answer_never_a_traceback(engine, question):
+    answer = engine.answer(question)
+    assert answer.verdict in {"allowed", "not_allowed", "conditional", "info", "unknown"}
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "\x00\x00", "x" * (MAX_QUESTION + 1)])
+def test_empty_or_huge_is_a_clear_refusal(engine, question):
+    with pytest.raises(QuestionError):
+        engine.answer(question)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_answers_or_refuses_cleanly(engine, text):
+    try:
+        answer = engine.answer(text)
+    except QuestionError:
+        return
+    assert answer.verdict in {"allowed", "not_allowed", "conditional", "info", "unknown"}
+    assert answer.answer and (answer.section is None) == (answer.verdict == "unknown")

@@ -1,0 +1,34 @@
+"""The one rule of the layout: bot/ (the core) imports no platform SDK, no aiohttp, nothing from adapters/."""
+
+import ast
+from pathlib import Path
+
+FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp", "adapters", "microsoft_agents")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_imports_no_platform():
+    files = sorted((ROOT / "bot").rglob("*.py"))
+    assert files, "bot/ has no modules"
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(m for m in imported_modules(f) if m.split(".")[0] in FORBIDDEN)
+        for f in files
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_rule_checker_catches_a_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import aiohttp\nfrom slack_sdk.web import WebClient\n")
+    assert {"aiohttp", "slack_sdk.web"} <= imported_modules(bad)
