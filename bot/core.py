@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import VERDICT_LABELS, Answer, Engine, QuestionError
 from bot.policy.pack import Pack
+from bot.store import StoreError
 
 log = logging.getLogger("smpolicy.core")
 
@@ -57,6 +58,9 @@ class Core:
             if handler.check(incoming):
                 try:
                     return await handler.handle(incoming)
+                except StoreError:
+                    log.error("store write failed", extra={"handler": handler.name, "channel": incoming.channel})
+                    return [Reply("Sorry, I could not save that, so nothing was recorded. Please try again.", private=True)]
                 except Exception:
                     # The one error path: log where, never what the person wrote.
                     log.exception("handler failed", extra={"handler": handler.name, "channel": incoming.channel})

@@ -1,0 +1,27 @@
+"""Prometheus metrics of one app (its own registry, so tests and apps don't share counters)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from bot.routes import Hooks
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("smpolicy_requests", "HTTP requests by channel and status", ["channel", "status"], registry=self.registry)
+        self.latency = Histogram("smpolicy_request_seconds", "HTTP request latency by channel", ["channel"], registry=self.registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        self.answers = Counter("smpolicy_answers", "Policy answers by verdict", ["verdict"], registry=self.registry)
+        self.reports = Counter("smpolicy_reports_filed", "Reports filed", registry=self.registry)
+        self.quiz = Counter("smpolicy_quiz_answers", "Quiz answers by result", ["result"], registry=self.registry)
+
+    def hooks(self) -> Hooks:
+        """Core callbacks that count, with labels that never name a person."""
+        return Hooks(answered=lambda a: self.answers.labels(a.verdict).inc(),
+                     report_filed=self.reports.inc,
+                     quiz_answered=lambda ok: self.quiz.labels("right" if ok else "wrong").inc())
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

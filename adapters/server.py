@@ -1,0 +1,125 @@
+"""The composition root: `create_app(settings)` wires settings, store, content, core and channels
+into one aiohttp app; `serve` runs it with graceful shutdown on SIGTERM and Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+import time
+
+from aiohttp import web
+
+import content
+from adapters import logs
+from adapters.metrics import Metrics
+from adapters.web import api as web_api
+from bot.policy.pack import PackError
+from bot.policy.service import load_policy
+from bot.reports.crypto import KeyError_, Sealer, load_key
+from bot.routes import build_core
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger("smpolicy.server")
+MAX_BODY = 64 * 1024
+STORE = web.AppKey("store", Store)
+METRICS = web.AppKey("metrics", Metrics)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def channel_of(path: str) -> str:
+    if path.startswith("/slack"):
+        return "slack"
+    if path.startswith("/api/messages"):
+        return "teams"
+    if path.startswith("/api/local") or path == "/" or path.startswith("/static"):
+        return "web"
+    return "system"
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def observe(request: web.Request, handler):
+    """Request id, JSON errors for anything a client sent, metrics and one log line a request."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    started = time.perf_counter()
+    channel = channel_of(request.path)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            response = exc
+        else:
+            response = _json_error(exc.status, exc.reason)
+            response.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+    except Exception:
+        log.exception("unhandled error", extra={"request_id": request_id, "route": request.path, "channel": channel})
+        response = _json_error(500, "internal error")
+    duration = time.perf_counter() - started
+    metrics: Metrics = request.app[METRICS]
+    metrics.requests.labels(channel, str(response.status)).inc()
+    metrics.latency.labels(channel).observe(duration)
+    response.headers["X-Request-Id"] = request_id
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    log.info("request", extra={"request_id": request_id, "channel": channel, "route": route, "method": request.method,
+                               "status": response.status, "duration_ms": round(duration * 1000, 2)})
+    return response
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the app from settings; raises PackError or KeyError_ when the content or key is unusable."""
+    pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
+    sealer = Sealer(load_key(settings.report_key, settings.data_dir))
+    store = Store(settings.db_path)
+    metrics = Metrics()
+    core = build_core(pack, engine, store, sealer, metrics.hooks())
+    app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
+    app[STORE], app[METRICS], app[SETTINGS] = store, metrics, settings
+
+    async def healthz(request: web.Request) -> web.Response:
+        if store.writable():
+            return web.json_response({"status": "ok", "policy_version": pack.version})
+        return web.json_response({"status": "unavailable", "reason": "database cannot be written"}, status=503)
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
+
+    async def close_store(app: web.Application):
+        yield
+        store.close()
+
+    app.cleanup_ctx.append(close_store)
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core)])
+    return app
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    """Run the server until SIGTERM or Ctrl-C; in-flight requests finish, the database closes."""
+    logs.configure(settings.log_level)
+    try:
+        app = create_app(settings)
+    except PackError as exc:
+        print(f"smpolicy: the content pack has problems:\n{exc}", file=sys.stderr)
+        return 1
+    except KeyError_ as exc:
+        print(f"smpolicy: {exc}", file=sys.stderr)
+        return 1
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/"
+
+    async def announce(app: web.Application) -> None:
+        print(f"smpolicy is running: open {url} to chat (Ctrl-C to stop)", flush=True)
+        log.info("serving", extra={"url": url})
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10, access_log=None)
+    return 0
+
+
+
+
+__all__ = ["create_app", "serve"]

@@ -1,0 +1,76 @@
+"""`POST /api/local/messages` and `/api/local/actions`: JSON in, the core's neutral replies out.
+
+Bad input gets 400 naming the field; the page at `/` is the only client we ship.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.core import Core
+from bot.messages import Incoming, incoming_action
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_ID = 200
+
+
+def bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def read_object(request: web.Request) -> dict:
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        raise bad_request("body: malformed JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("body: must be a JSON object")
+    return body
+
+
+def text_field(body: dict, name: str, required: bool = True, limit: int = 8000) -> str:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise bad_request(f"{name}: required")
+        return ""
+    if not isinstance(value, str):
+        raise bad_request(f"{name}: must be a string")
+    if required and not value.strip():
+        raise bad_request(f"{name}: must not be empty")
+    if len(value) > limit:
+        raise bad_request(f"{name}: longer than {limit} characters")
+    return value
+
+
+def form_field(body: dict) -> dict[str, str]:
+    form = body.get("form") or {}
+    if not isinstance(form, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in form.items()):
+        raise bad_request("form: must be an object of strings")
+    return form
+
+
+def routes(core: Core) -> list[web.RouteDef]:
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def messages(request: web.Request) -> web.Response:
+        body = await read_object(request)
+        user = text_field(body, "user_id", limit=MAX_ID)
+        text = text_field(body, "text", required=False, limit=8000)
+        replies = await core.handle(Incoming(channel="web", user_key="web:" + user, conversation_key="web:" + user, text=text))
+        return web.json_response({"replies": [r.to_json() for r in replies]})
+
+    async def actions(request: web.Request) -> web.Response:
+        body = await read_object(request)
+        user = text_field(body, "user_id", limit=MAX_ID)
+        action_id = text_field(body, "action_id", limit=100)
+        value = text_field(body, "value", required=False, limit=2000)
+        replies = await core.handle(incoming_action("web", "web:" + user, "web:" + user, action_id, value, form_field(body)))
+        return web.json_response({"replies": [r.to_json() for r in replies]})
+
+    return [web.get("/", page), web.post("/api/local/messages", messages), web.post("/api/local/actions", actions),
+            web.static("/static", STATIC)]

@@ -1,0 +1,1 @@
+"""Guideline quizzes: question selection with spaced repetition, and the quiz flow."""

@@ -1,0 +1,1 @@
+"""Anonymous violation reports: the form, encryption at rest, case references and codes."""

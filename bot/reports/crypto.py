@@ -1,0 +1,72 @@
+"""Report text encryption (AES-256-GCM, authenticated) and follow-up code hashing.
+
+The key comes from SMPOLICY_REPORT_KEY (urlsafe base64 of 32 bytes) or from `report.key` in the
+data folder, created on first start with mode 0600. Back the key up with the database: without
+it the reports cannot be read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class KeyError_(ValueError):
+    """The configured report key is not usable."""
+
+
+class TamperedError(ValueError):
+    """A stored report failed authentication: it was changed or the key is wrong."""
+
+
+def load_key(configured: str, data_dir: Path) -> bytes:
+    """The report key from the setting, else from the key file (created 0600 if missing)."""
+    if configured:
+        try:
+            key = base64.urlsafe_b64decode(configured + "=" * (-len(configured) % 4))
+        except ValueError as exc:
+            raise KeyError_("SMPOLICY_REPORT_KEY: not base64") from exc
+        if len(key) != 32:
+            raise KeyError_("SMPOLICY_REPORT_KEY: must be 32 bytes, urlsafe base64 encoded")
+        return key
+    path = data_dir / "report.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode())
+    return load_key(path.read_text().strip(), data_dir)
+
+
+class Sealer:
+    """Encrypts and decrypts report text bound to its case reference."""
+
+    def __init__(self, key: bytes):
+        self._aead = AESGCM(key)
+
+    def seal(self, ref: str, plaintext: str) -> tuple[str, str]:
+        nonce = secrets.token_bytes(12)
+        ct = self._aead.encrypt(nonce, plaintext.encode(), ref.encode())
+        return base64.b64encode(nonce).decode(), base64.b64encode(ct).decode()
+
+    def open(self, ref: str, nonce: str, ciphertext: str) -> str:
+        try:
+            return self._aead.decrypt(base64.b64decode(nonce), base64.b64decode(ciphertext), ref.encode()).decode()
+        except (InvalidTag, ValueError) as exc:
+            raise TamperedError(f"report {ref} failed authentication") from exc
+
+
+def hash_code(code: str, salt: bytes) -> str:
+    """A slow hash of a follow-up code (scrypt)."""
+    return hashlib.scrypt(code.strip().upper().encode(), salt=salt, n=2**14, r=8, p=1).hex()
+
+
+def check_code(code: str, salt_hex: str, expected: str) -> bool:
+    return hmac.compare_digest(hash_code(code, bytes.fromhex(salt_hex)), expected)

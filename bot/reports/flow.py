@@ -1,0 +1,114 @@
+"""Filing a report through a form.
+
+    report / button ──▶ form card ──submit──▶ validate ──errors──▶ form errors beside fields
+                                                 │ ok
+                                                 ▼
+                       encrypt + commit (one transaction) ──▶ case reference + code, shown once
+
+Nothing about the reporter is stored: no user key, no conversation, only the form's words
+(encrypted), category, urgency and a hash of the follow-up code.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+
+from bot.messages import Button, Card, FormField, Incoming, Option, Reply
+from bot.policy.pack import Pack
+from bot.reports.crypto import Sealer, hash_code
+from bot.store import Store
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ANONYMITY_NOTE = ("Your report is anonymous: reviewers see only what you write here, never who sent it; "
+                  "don't include your own name or anything that identifies you.")
+URGENCY = (("Normal", "normal"), ("Urgent: harm is ongoing", "urgent"), ("Low", "low"))
+PLATFORMS = ("LinkedIn", "X / Twitter", "Facebook", "Instagram", "TikTok", "YouTube", "Reddit", "Other")
+LIMITS = {"what": 4000, "where": 100, "link": 500, "when": 100, "section": 60, "evidence": 1000, "urgency": 20}
+
+
+def report_form(pack: Pack) -> Reply:
+    """The report form, with a one-time submission token so a double click files once."""
+    sections = tuple(Option(s.title, s.id) for s in pack.sections.values() if "." not in s.id) + (Option("Other", "other"),)
+    card = Card(
+        title="Report a concern anonymously",
+        body="Tell us what you saw. Only \"what happened\" is required.",
+        form=(
+            FormField("what", "What happened", "multiline", True, LIMITS["what"], placeholder="What was posted, by whom (role or handle), why it concerns you"),
+            FormField("where", "Where", "choice", False, LIMITS["where"], tuple(Option(p, p) for p in PLATFORMS)),
+            FormField("link", "Link to the post", "text", False, LIMITS["link"], placeholder="https://..."),
+            FormField("when", "When", "text", False, LIMITS["when"], placeholder="e.g. yesterday, 3 March"),
+            FormField("section", "Which guideline", "choice", False, LIMITS["section"], sections),
+            FormField("evidence", "Evidence links", "multiline", False, LIMITS["evidence"]),
+            FormField("urgency", "Urgency", "choice", False, LIMITS["urgency"], tuple(Option(label, v) for label, v in URGENCY)),
+        ),
+        submit=Button("Submit report", "report.submit", secrets.token_urlsafe(12), "primary"),
+        note=ANONYMITY_NOTE,
+    )
+    return Reply(f"Report a concern anonymously. {ANONYMITY_NOTE}", card, private=True)
+
+
+def validate(form: dict[str, str], pack: Pack) -> dict[str, str]:
+    """Field name -> error message for everything wrong with a submitted form."""
+    errors: dict[str, str] = {}
+    if not form.get("what", "").strip():
+        errors["what"] = "Please describe what happened."
+    for name, limit in LIMITS.items():
+        if len(form.get(name, "")) > limit:
+            errors[name] = f"At most {limit} characters, please."
+    section = form.get("section", "")
+    if section and section != "other" and section not in pack.sections:
+        errors["section"] = "Choose one of the listed guidelines."
+    if form.get("urgency") and form["urgency"] not in {v for _, v in URGENCY}:
+        errors["urgency"] = "Choose one of the listed urgencies."
+    return errors
+
+
+def _new_ref() -> str:
+    return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
+
+
+class ReportDesk:
+    """Files reports. Holds the store and the sealer; never sees who is reporting."""
+
+    def __init__(self, store: Store, sealer: Sealer, pack: Pack, on_filed=None):
+        self.store, self.sealer, self.pack = store, sealer, pack
+        self.on_filed = on_filed
+
+    async def submit(self, incoming: Incoming) -> list[Reply]:
+        form = {k: v.strip() for k, v in incoming.form_dict().items()}
+        errors = validate(form, self.pack)
+        if errors:
+            return [Reply("Please fix the form: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), private=True,
+                          field_errors=tuple(errors.items()))]
+        token = incoming.value or secrets.token_urlsafe(12)
+        existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
+        if existing:
+            return [Reply(f"This report was already filed as case {existing[0]}.", private=True)]
+        body = {k: form.get(k, "") for k in ("what", "where", "link", "when", "evidence")}
+        code = "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
+        salt = secrets.token_bytes(16)
+        code_hash = hash_code(code, salt)
+        for _ in range(5):
+            ref = _new_ref()
+            nonce, ciphertext = self.sealer.seal(ref, json.dumps(body))
+            row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": time.time(), "status": "new",
+                   "category": form.get("section") or "other", "urgency": form.get("urgency") or "normal",
+                   "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None}
+            try:
+                self.store.write(lambda db, row=row: db["reports"].insert(row))
+                break
+            except sqlite3.IntegrityError:
+                existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
+                if existing:
+                    return [Reply(f"This report was already filed as case {existing[0]}.", private=True)]
+        else:
+            raise RuntimeError("could not allocate a case reference")
+        if self.on_filed:
+            self.on_filed(ref)
+        text = (f"Thank you. Your report is filed as case {ref}. Your follow-up code is {code}. "
+                "Keep both: the code is shown only this once and lets you read and answer the reviewers' messages.")
+        card = Card(title="Report filed", body=text, fields=(("Case", ref), ("Follow-up code", code)), note=ANONYMITY_NOTE)
+        return [Reply(text, card, private=True)]

@@ -1,0 +1,60 @@
+"""Builds the core with every flow's handlers (quiz, reports, feedback) in their routing order."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core import Core, Handler
+from bot.messages import Incoming, Reply
+from bot.policy.engine import Answer, Engine
+from bot.policy.pack import Pack
+from bot.quiz.flow import QuizMaster
+from bot.reports.crypto import Sealer
+from bot.reports.flow import ReportDesk, report_form
+from bot.store import Store
+
+
+@dataclass
+class Hooks:
+    """Callbacks the edge uses for metrics; none of them receives who a person is."""
+
+    answered: Callable[[Answer], None] = lambda answer: None
+    report_filed: Callable[[], None] = lambda: None
+    quiz_answered: Callable[[bool], None] = lambda correct: None
+
+
+def _word(*words: str) -> Callable[[Incoming], bool]:
+    pattern = re.compile(r"^\s*/?(?:" + "|".join(words) + r")\s*[.!]?\s*$", re.I)
+    return lambda m: m.kind == "message" and bool(pattern.match(m.text))
+
+
+def _action(*ids: str) -> Callable[[Incoming], bool]:
+    return lambda m: m.kind == "action" and m.action_id in ids
+
+
+def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
+    """The conversation core wired to the store: quizzes, reports, feedback and answers."""
+    hooks = hooks or Hooks()
+    quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
+    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed())
+
+    async def open_report(incoming: Incoming) -> list[Reply]:
+        return [report_form(pack)]
+
+    async def feedback(incoming: Incoming) -> list[Reply]:
+        store.write(lambda db: db["feedback"].insert({"topic": incoming.value[:100], "helpful": int(incoming.action_id == "feedback.up"),
+                                                     "at": time.time()}))
+        return [Reply("Thanks for the feedback: it helps the policy owners improve the answers.", private=True)]
+
+    handlers = [
+        Handler("quiz.start", lambda m: _word("quiz", "start quiz", "take a quiz")(m) or _action("quiz.start")(m), quiz.begin),
+        Handler("quiz.answer", _action("quiz.answer"), quiz.answer),
+        Handler("policy.section", _action("policy.section"), quiz.read_section),
+        Handler("report.open", lambda m: _word("report", "report a concern")(m) or _action("report.open")(m), open_report),
+        Handler("report.submit", _action("report.submit"), desk.submit),
+        Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
+    ]
+    return Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))

@@ -1,0 +1,90 @@
+"""The SQLite store: schema by numbered migrations (sqlite-utils), WAL, one connection per process.
+
+Reports are written with synchronous=FULL inside a transaction that commits before the reporter
+sees their case reference. No table holds a reporter's identity (see design notes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+
+class StoreError(RuntimeError):
+    """The database could not be written; nothing was saved."""
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["feedback"].create({"id": int, "topic": str, "helpful": int, "at": float}, pk="id")
+    db["quiz_sessions"].create({"id": str, "user_key": str, "questions": str, "position": int, "score": int,
+                                "started_at": float, "finished_at": float, "round_id": str}, pk="id")
+    db["quiz_sessions"].create_index(["user_key", "started_at"])
+    db["quiz_answers"].create({"id": int, "session_id": str, "user_key": str, "question_id": str, "section": str,
+                               "correct": int, "at": float}, pk="id")
+    db["quiz_answers"].create_index(["session_id", "question_id"], unique=True)
+    db["quiz_cards"].create({"user_key": str, "question_id": str, "box": int, "due": float, "seen": int},
+                            pk=("user_key", "question_id"))
+    db["reports"].create({"ref": str, "code_hash": str, "code_salt": str, "created_at": float, "status": str,
+                          "category": str, "urgency": str, "nonce": str, "ciphertext": str, "submission": str,
+                          "notified_at": float}, pk="ref")
+    db["reports"].create_index(["submission"], unique=True)
+    db["health"].create({"id": int, "at": float}, pk="id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+class Store:
+    """Opens (and migrates) the database file; `db` is the sqlite-utils handle."""
+
+    def __init__(self, path: Path | str):
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number > version:
+                with self.db.conn:
+                    self.db.execute("BEGIN")
+                    migration(self.db)
+                    self.db.execute(f"PRAGMA user_version = {number}")
+
+    def write(self, fn: Callable[[sqlite_utils.Database], object]):
+        """Run `fn` in one committed transaction; raise StoreError when the disk refuses."""
+        try:
+            with self.db.conn:
+                self.db.execute("BEGIN IMMEDIATE")
+                return fn(self.db)
+        except sqlite3.IntegrityError:
+            raise
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            raise StoreError(str(exc)) from exc
+
+    def writable(self) -> bool:
+        """Whether a write can be committed right now (used by /healthz)."""
+        try:
+            self.write(lambda db: db["health"].upsert({"id": 1, "at": time.time()}, pk="id"))
+            return True
+        except (StoreError, sqlite3.Error, OSError):
+            return False
+
+    def close(self) -> None:
+        """Checkpoint the WAL and close."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self.db.conn.close()
