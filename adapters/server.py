@@ -51,11 +51,14 @@ async def observe(request: web.Request, handler):
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        if exc.content_type == "application/json" or exc.status < 400:
-            response = exc
+        if exc.status < 400:
+            raise
+        if exc.content_type == "application/json" and exc.text:
+            response = web.Response(status=exc.status, text=exc.text, content_type="application/json")
         else:
             response = _json_error(exc.status, exc.reason)
-            response.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
         log.exception("unhandled error", extra={"request_id": request_id, "route": request.path, "channel": channel})
         response = _json_error(500, "internal error")

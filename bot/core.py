@@ -103,7 +103,7 @@ def answer_reply(answer: Answer) -> Reply:
         citation = answer.citations[0]
         fields.append(("Guideline", f"{citation.title} ({citation.section})"))
         quote = citation.quote
-    body = answer.answer.split("\nGuideline:")[0]
+    body = answer.answer.split("\nGuideline:")[0].removeprefix(VERDICT_LABELS[answer.verdict] + ". ")
     card = Card(title=VERDICT_LABELS[answer.verdict], body=body, fields=tuple(fields), quote=quote,
                 buttons=tuple(buttons), note=f"Policy version {answer.policy_version}")
     return Reply(answer.answer, card, private=True)
