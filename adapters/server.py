@@ -97,6 +97,10 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(close_store)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core)])
+    if settings.slack_enabled:
+        from adapters.slack.app import SlackChannel
+
+        SlackChannel(settings, core, store).mount(app)
     return app
 
 

@@ -58,14 +58,14 @@ async def run_load(url: str, make_request: Callable[[int], tuple[bytes, dict[str
     """Send `total` POSTs with `concurrency` workers (stops at `time_limit` s); latency percentiles and rate."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    counter = iter(range(total))
+    prepared = [make_request(i) for i in range(total)]  # built before the clock starts: measure the server, not the client
+    counter = iter(prepared)
     deadline = time.monotonic() + time_limit
 
     async def worker(session: aiohttp.ClientSession) -> None:
-        for i in counter:
+        for body, headers in counter:
             if time.monotonic() > deadline:
                 return
-            body, headers = make_request(i)
             t = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as resp:
                 await resp.read()

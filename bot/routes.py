@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core import Core, Handler
-from bot.messages import Incoming, Reply
+from bot.core import HELP_TEXT, Core, Handler
+from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import Answer, Engine
 from bot.policy.pack import Pack
 from bot.quiz.flow import QuizMaster
@@ -49,7 +49,19 @@ def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: 
                                                      "at": time.time()}))
         return [Reply("Thanks for the feedback: it helps the policy owners improve the answers.", private=True)]
 
+    async def home(incoming: Incoming) -> list[Reply]:
+        card = Card(title="Social media guidelines", body=HELP_TEXT, fields=(("Your record", quiz.record(incoming.user_key)),),
+                    buttons=(Button("Ask a question", "ask.prompt"), Button("Take a quiz", "quiz.start", style="primary"),
+                             Button("Report a concern", "report.open")))
+        return [Reply(HELP_TEXT, card)]
+
+    async def ask_prompt(incoming: Incoming) -> list[Reply]:
+        return [Reply("Ask me anything about the social media guidelines: just type your question here, "
+                      "for example \"can I post a photo from the team offsite?\"")]
+
     handlers = [
+        Handler("home", _action("home.open"), home),
+        Handler("ask.prompt", _action("ask.prompt"), ask_prompt),
         Handler("quiz.start", lambda m: _word("quiz", "start quiz", "take a quiz")(m) or _action("quiz.start")(m), quiz.begin),
         Handler("quiz.answer", _action("quiz.answer"), quiz.answer),
         Handler("policy.section", _action("policy.section"), quiz.read_section),

@@ -30,6 +30,15 @@ class Settings:
     contact: str = ""
     log_level: str = "INFO"
     report_key: str = _secret_field()
+    slack_bot_token: str = _secret_field()
+    slack_signing_secret: str = _secret_field()
+    slack_app_token: str = _secret_field()
+    slack_api_url: str = ""
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is mounted when both the bot token and the signing secret are set."""
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,5 +56,20 @@ class Settings:
         level = (get("SMPOLICY_LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+        token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET")
+        if bool(token) != bool(secret):
+            missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
+            raise SettingsError(f"{missing}: required when {'SLACK_BOT_TOKEN' if token else 'SLACK_SIGNING_SECRET'} is set")
+        if token and not token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token and not app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with xapp-")
+        api_url = get("SLACK_API_URL")
+        if api_url and not api_url.startswith(("http://", "https://")):
+            raise SettingsError("SLACK_API_URL: must be an http(s) URL")
+        if api_url and not api_url.endswith("/"):
+            api_url += "/"
         return cls(data_dir=data_dir, db_path=db_path, content_dir=Path(content) if content else None,
-                   contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"))
+                   contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
+                   slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url)

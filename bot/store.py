@@ -35,7 +35,12 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["health"].create({"id": int, "at": float}, pk="id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # Platform event ids already handled, so a retried delivery never answers twice (also across restarts).
+    db["seen_events"].create({"event_id": str, "at": float}, pk="event_id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 class Store:
@@ -79,6 +84,14 @@ class Store:
             self.write(lambda db: db["health"].upsert({"id": 1, "at": time.time()}, pk="id"))
             return True
         except (StoreError, sqlite3.Error, OSError):
+            return False
+
+    def first_time(self, event_id: str) -> bool:
+        """Record a platform event id; False when it was seen before (a retry)."""
+        try:
+            self.write(lambda db: db.execute("INSERT INTO seen_events (event_id, at) VALUES (?, ?)", [event_id, time.time()]))
+            return True
+        except sqlite3.IntegrityError:
             return False
 
     def close(self) -> None:

@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from bot.policy.pack import Pack, Topic
 from bot.policy.text import Normalizer, fold, stem
 
@@ -111,53 +113,50 @@ class Engine:
         n = len(docs)
         self.idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
         self.unknown_idf = math.log((n + 1) / 0.5)
-        self.labels = [label for label, _ in docs]
-        self.postings: dict[str, list[tuple[int, float]]] = {}
+        # Docs are grouped by label so a topic's best example is one reduceat over its slice.
+        self.labels = sorted({label for label, _ in docs})
+        row_of = {label: i for i, label in enumerate(self.labels)}
+        docs.sort(key=lambda d: row_of[d[0]])
+        self.features = {f: i for i, f in enumerate(sorted(df))}
         asks: dict[tuple[str, int], list[bool]] = {}
         for label, feats in docs:
             asks.setdefault(label, []).append("~ask" in feats)
         # Share of a topic's examples that ask permission ("can I ...") rather than tell what happened.
-        self.ask_ratio = {label: sum(v) / len(v) for label, v in asks.items()}
-        centroids: dict[tuple[str, int], Counter[str]] = {}
+        self.ask_ratio = np.array([sum(asks[label]) / len(asks[label]) for label in self.labels])
+        # Feature-major matrices: a question touches only its own few feature rows.
+        self.doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
+        self.centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
+        starts: list[int] = []
         for d, (label, feats) in enumerate(docs):
-            vec = _unit(self._weigh(feats))
-            for f, w in vec.items():
-                self.postings.setdefault(f, []).append((d, w))
-            centroids.setdefault(label, Counter()).update(vec)
-        self.centroid_postings: dict[str, list[tuple[tuple[str, int], float]]] = {}
-        for label, vec in centroids.items():
-            for f, w in _unit(dict(vec)).items():
-                self.centroid_postings.setdefault(f, []).append((label, w))
+            if d == 0 or docs[d - 1][0] != label:
+                starts.append(d)
+            for f, w in _unit(self._weigh(feats)).items():
+                self.doc_matrix[self.features[f], d] = w
+                self.centroids[self.features[f], row_of[label]] += w
+        self.centroids /= np.linalg.norm(self.centroids, axis=0, keepdims=True) + 1e-12
+        self.starts = np.array(starts)
 
     def _weigh(self, feats: Counter[str]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
 
-    def scores(self, question: str) -> dict[tuple[str, int], float]:
+    def scores(self, question: str, feats: Counter[str] | None = None) -> dict[tuple[str, int], float]:
         """Score every topic and off-topic group for a question (0 to 1)."""
-        feats = self.normalizer.features(question)
-        query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.idf})
-        best: dict[tuple[str, int], float] = {}
-        sims: dict[int, float] = {}
-        for f, qw in query.items():
-            for d, w in self.postings.get(f, ()):
-                sims[d] = sims.get(d, 0.0) + qw * w
-        for d, s in sims.items():
-            label = self.labels[d]
-            if s > best.get(label, 0.0):
-                best[label] = s
-        central: dict[tuple[str, int], float] = {}
-        for f, qw in query.items():
-            for label, w in self.centroid_postings.get(f, ()):
-                central[label] = central.get(label, 0.0) + qw * w
-        asking = "~ask" in feats
-        return {label: (0.7 * best.get(label, 0.0) + 0.3 * central.get(label, 0.0))
-                * (0.75 + 0.25 * self.ask_ratio[label] if asking else 1.0)
-                for label in best.keys() | central.keys()}
+        feats = self.normalizer.features(question) if feats is None else feats
+        query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
+        if not query:
+            return {}
+        rows = [self.features[f] for f in query]
+        weights = np.fromiter(query.values(), dtype=np.float64, count=len(query))
+        best = np.maximum.reduceat(weights @ self.doc_matrix[rows], self.starts)
+        combined = 0.7 * best + 0.3 * (weights @ self.centroids[rows])
+        if "~ask" in feats:
+            combined *= 0.75 + 0.25 * self.ask_ratio
+        return dict(zip(self.labels, combined.tolist()))
 
-    def in_scope(self, question: str) -> bool:
+    def in_scope(self, question: str, feats: Counter[str] | None = None) -> bool:
         """Whether the question shows any sign of social media or the policy."""
-        return any(f in SCOPE_WORDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS)
-                   for f in self.normalizer.features(question))
+        feats = self.normalizer.features(question) if feats is None else feats
+        return any(f in SCOPE_WORDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS) for f in feats)
 
     def answer(self, question: str) -> Answer:
         """Answer one question; raise `QuestionError` for empty or over-long input."""
@@ -166,13 +165,14 @@ class Engine:
             raise QuestionError("the question is empty")
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
-        scores = self.scores(text)
+        feats = self.normalizer.features(text)
+        scores = self.scores(text, feats)
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         topics = [(label, s) for label, s in ranked if label[0] == "topic"]
         offs = [(label, s) for label, s in ranked if label[0] == "off"]
         best_topic, best = topics[0] if topics else (None, 0.0)
         off_label, off_score = offs[0] if offs else (None, 0.0)
-        scoped = self.in_scope(text)
+        scoped = self.in_scope(text, feats)
         if best_topic is None or best < self.MIN_SCORE or off_score > best or (not scoped and best < self.MIN_SCORE_NO_SCOPE):
             contact = self.pack.contact(self.pack.offtopics[off_label[1]].ask) if off_label and off_score >= best else self.default_contact
             return self._unknown(contact, max(off_score, 1 - best))

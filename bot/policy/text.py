@@ -110,8 +110,6 @@ def _distance(a: str, b: str) -> int:
 class Normalizer:
     """Turns text into weighted matching features: stems, synonym concepts and bigrams."""
 
-    MAX_PHRASE = 4
-
     def __init__(self, synonyms: dict[str, str], platforms: tuple[str, ...], corpus: list[str]):
         self.phrases: dict[str, str] = {}
         for variant, canonical in synonyms.items():
@@ -125,6 +123,11 @@ class Normalizer:
         for variant in list(synonyms) + list(platforms):
             vocabulary.update(tokens(variant))
         self.speller = Speller(vocabulary)
+        # Longest phrase starting with each word, so most words skip the n-gram lookups.
+        self.longest: dict[str, int] = {}
+        for phrase in self.phrases:
+            first, n = phrase.split(" ", 1)[0], phrase.count(" ") + 1
+            self.longest[first] = max(self.longest.get(first, 0), n)
 
     @staticmethod
     def _key(words: list[str]) -> str:
@@ -138,7 +141,7 @@ class Normalizer:
         content: list[str] = ["~ask"] if PERMISSION.search(folded) else []
         i = 0
         while i < len(words):
-            for n in range(min(self.MAX_PHRASE, len(words) - i), 0, -1):
+            for n in range(min(self.longest.get(words[i], 0), len(words) - i), 0, -1):
                 canonical = self.phrases.get(" ".join(words[i:i + n]))
                 if canonical:
                     content.append("~" + canonical)

@@ -129,6 +129,18 @@ class QuizMaster:
             day -= dt.timedelta(weeks=1)
         return count
 
+    def record(self, user_key: str) -> str:
+        """One line on a person's quiz record, for their home screen."""
+        rows = list(self.store.db.query("SELECT score, questions FROM quiz_sessions WHERE user_key = ? AND finished_at IS NOT NULL",
+                                        [user_key]))
+        if not rows:
+            return "You haven't taken a quiz yet: three questions, two minutes."
+        right = sum(r["score"] for r in rows)
+        asked = sum(len(json.loads(r["questions"])) for r in rows)
+        streak = self.streak(user_key)
+        return (f"Your quizzes: {len(rows)} finished, {right} of {asked} answers right, "
+                f"streak {streak} week{'s' if streak != 1 else ''}.")
+
     def summary(self, session_id: str, user_key: str) -> Reply:
         row = next(self.store.db.query("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]))
         total = len(json.loads(row["questions"]))

@@ -1,0 +1,232 @@
+"""Bolt wiring: one AsyncApp on `POST /slack/events` (commands, events, interactivity), optional Socket Mode.
+
+Every listener acknowledges first; slow work (Web API calls) runs after the ack, inside Bolt's
+own tasks. Event retries are dropped by event id, recorded in SQLite so it holds across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import replace
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import inbound, render
+from bot.core import Core
+from bot.messages import Incoming, Reply, incoming_action
+from bot.reports.flow import report_form
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger("smpolicy.slack")
+COMMAND = "/smpolicy"
+DEFAULT_API = "https://slack.com/api/"
+HELP_WORDS = {"", "help", "?", "menu"}
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The one Web API client: SLACK_API_URL as base, retries on 429, connection and server errors."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url or DEFAULT_API,
+        timeout=10,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=100),  # a long fan-out waits out Retry-After each time
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def _first_word(text: str) -> str:
+    return text.split(maxsplit=1)[0].lower() if text.strip() else ""
+
+
+class SlackChannel:
+    """The Slack edge: inbound payloads to the core, replies back as Block Kit."""
+
+    def __init__(self, settings: Settings, core: Core, store: Store):
+        self.core, self.store, self.pack = core, store, core.pack
+        self.client = web_client(settings)
+        # Built-in middleware for features this bot doesn't use (workflow functions, assistant threads) is off.
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret, process_before_response=True,
+                            attaching_function_token_enabled=False, ignoring_self_assistant_message_events_enabled=False,
+                            logger=logging.getLogger("smpolicy.slack.bolt"))
+        self.app_token = settings.slack_app_token
+        self._socket = None
+        self.tasks: set[asyncio.Task] = set()
+        self._register()
+
+    # ---------------------------------------------------------------- sending
+
+    async def post(self, channel: str, replies: list[Reply], thread_ts: str | None = None) -> None:
+        for reply in replies:
+            for message in render.messages(reply):
+                await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+
+    async def dm_channel(self, user_id: str) -> str:
+        opened = await self.client.conversations_open(users=user_id)
+        return opened["channel"]["id"]
+
+    async def open_report(self, trigger_id: str) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=render.modal(report_form(self.pack)))
+
+    # ---------------------------------------------------------------- listeners
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        """Run Web API work after the ack, keeping a reference so it is neither lost nor collected."""
+        task = asyncio.create_task(self._guarded(work))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _guarded(self, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception as exc:  # one bad call must not take the server down; the log says what failed
+            log.error("slack follow-up failed", extra={"error": type(exc).__name__})
+
+    def _register(self) -> None:
+        # process_before_response=True: each listener's ack is the HTTP response, sent as soon as the
+        # listener returns; Web API calls go to `spawn`, after the ack (no Bolt ack polling, no copies).
+        app = self.app
+
+        @app.command(COMMAND)
+        async def command(ack, body, respond):
+            incoming = inbound.from_command(body)
+            word = _first_word(incoming.text)
+            if word == "report":
+                await ack()
+                self.spawn(self.open_report(body["trigger_id"]))
+            elif word == "quiz" and len(incoming.text.split()) == 1:
+                await ack(text="I've sent you a quiz in our direct messages.")
+                self.spawn(self.dm_quiz(incoming, body["user_id"]))
+            else:
+                text = "help" if word in HELP_WORDS else incoming.text
+                messages = [m for r in await self.core.handle(replace(incoming, text=text)) for m in render.messages(r)]
+                await ack(response_type="ephemeral", **messages[0])
+                if len(messages) > 1:
+                    self.spawn(self.respond_all(respond, messages[1:]))
+
+        @app.event("message")
+        async def message(ack, body, event):
+            await ack()
+            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+                return
+            if not self.store.first_time(str(body.get("event_id") or "")):
+                log.info("retried event dropped")
+                return
+            self.spawn(self.answer_dm(inbound.from_message(body, event), event))
+
+        @app.event("app_home_opened")
+        async def home(ack, body, event):
+            await ack()
+            if event.get("tab", "home") == "home" and self.store.first_time(str(body.get("event_id") or "")):
+                self.spawn(self.publish_home(str(body.get("team_id") or ""), event["user"]))
+
+        @app.action(re.compile(r".+"))
+        async def action(ack, body, respond):
+            await ack()
+            incoming = inbound.from_block_action(body)
+            if incoming.action_id == "report.open":
+                self.spawn(self.open_report(body["trigger_id"]))
+            else:
+                self.spawn(self.answer_action(incoming, body, respond))
+
+        @app.shortcut("smpolicy.report")
+        async def shortcut(ack, body):
+            await ack()
+            self.spawn(self.open_report(body["trigger_id"]))
+
+        @app.view(render.REPORT_CALLBACK)
+        async def report_submitted(ack, body):
+            [reply] = (await self.core.handle(inbound.from_view_submission(body, "report.submit")))[:1]
+            if reply.field_errors:
+                await ack(response_action="errors", errors=dict(reply.field_errors))
+            else:
+                await ack(response_action="update", view=render.result_view(reply))
+
+        @app.error
+        async def on_error(error, body):
+            log.error("slack listener failed", extra={"error": type(error).__name__})
+
+    # ---------------------------------------------------------------- work after the ack
+
+    async def respond_all(self, respond, messages: list[dict]) -> None:
+        for message in messages:
+            await respond(response_type="ephemeral", replace_original=False, **message)
+
+    async def dm_quiz(self, incoming: Incoming, user_id: str) -> None:
+        channel = await self.dm_channel(user_id)
+        await self.post(channel, await self.core.handle(replace(incoming, conversation_key=channel, text="quiz")))
+
+    async def answer_dm(self, incoming: Incoming, event: dict) -> None:
+        await self.post(event["channel"], await self.core.handle(incoming), thread_ts=event.get("thread_ts") or event.get("ts"))
+
+    async def publish_home(self, team_id: str, user_id: str) -> None:
+        [reply] = await self.core.handle(incoming_action("slack", inbound.user_key(team_id, user_id), "", "home.open"))
+        card = reply.card
+        await self.client.views_publish(user_id=user_id, view=render.home_view(card.body, card.fields[0][1], list(card.buttons)))
+
+    async def answer_action(self, incoming: Incoming, body: dict, respond) -> None:
+        replies = await self.core.handle(incoming)
+        container = body.get("container") or {}
+        if container.get("is_ephemeral") and body.get("response_url"):
+            await self.respond_all(respond, [m for r in replies for m in render.messages(r)])
+            return
+        channel = incoming.conversation_key or await self.dm_channel(body["user"]["id"])
+        await self.post(channel, replies)
+
+    # ---------------------------------------------------------------- HTTP and lifecycle
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """`POST /slack/events`: Bolt verifies the signature (401 if bad or older than 5 minutes)."""
+        if request.content_type not in ("application/json", "application/x-www-form-urlencoded"):
+            return web.json_response({"error": "unsupported content type"}, status=415)
+        try:
+            bolt_request = await to_bolt_request(request)
+            bolt_response = await self.app.async_dispatch(bolt_request)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            log.warning("malformed slack request", extra={"error": type(exc).__name__})
+            return web.json_response({"error": "malformed request"}, status=400)
+        return await to_aiohttp_response(bolt_response)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self.handle_http)
+        app.on_shutdown.append(self._finish_tasks)
+        if self.app_token:
+            app.on_startup.append(self._start_socket_mode)
+            app.on_cleanup.append(self._stop_socket_mode)
+
+    async def _finish_tasks(self, _app: web.Application) -> None:
+        """On shutdown, let follow-up work already acknowledged finish (bounded)."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=10)
+
+    async def _start_socket_mode(self, _app: web.Application) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+
+        async def connect() -> None:
+            try:
+                await self._socket.connect_async()
+                log.info("slack socket mode connected")
+            except Exception as exc:  # a network problem must not stop the HTTP server
+                log.error("slack socket mode could not connect", extra={"error": type(exc).__name__})
+
+        self._connect_task = asyncio.create_task(connect())
+
+    async def _stop_socket_mode(self, _app: web.Application) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()

@@ -1,0 +1,92 @@
+"""Slack payloads to the core's `Incoming`. Nothing of the raw payload travels further.
+
+The user key is `slack:<team>:<user>`; the conversation key is the channel (DM) id. Both are
+opaque to the core. Button action ids carry a `#index` suffix added by render; it is stripped.
+"""
+
+from __future__ import annotations
+
+from bot.messages import Incoming, incoming_action
+
+CHANNEL = "slack"
+
+
+class PayloadError(ValueError):
+    """A payload that lacks what Slack always sends; the request gets a 4xx."""
+
+
+def _req(payload: dict, *path: str) -> str:
+    node = payload
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise PayloadError(f"missing {'.'.join(path)}")
+        node = node[key]
+    if not isinstance(node, str):
+        raise PayloadError(f"{'.'.join(path)} must be a string")
+    return node
+
+
+def user_key(team_id: str, user_id: str) -> str:
+    return f"slack:{team_id}:{user_id}"
+
+
+def from_command(body: dict) -> Incoming:
+    """A slash command form body (`/smpolicy ...`)."""
+    team, user, channel = _req(body, "team_id"), _req(body, "user_id"), _req(body, "channel_id")
+    text = body.get("text") or ""
+    if not isinstance(text, str):
+        raise PayloadError("text must be a string")
+    return Incoming(channel=CHANNEL, user_key=user_key(team, user), conversation_key=channel, text=text.strip())
+
+
+def from_message(body: dict, event: dict) -> Incoming:
+    """A `message.im` event."""
+    team = body.get("team_id") or event.get("team") or ""
+    return Incoming(channel=CHANNEL, user_key=user_key(str(team), _req(event, "user")), conversation_key=_req(event, "channel"),
+                    text=str(event.get("text") or ""))
+
+
+def action_id(raw: str) -> str:
+    return raw.split("#", 1)[0]
+
+
+def from_block_action(body: dict) -> Incoming:
+    """One `block_actions` press (the first action of the payload)."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise PayloadError("missing actions")
+    action = actions[0]
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), str(channel),
+                           action_id(_req(action, "action_id")), str(action.get("value") or ""))
+
+
+def form_values(view: dict) -> dict[str, str]:
+    """The values of a submitted modal: block_id -> text or selected option value."""
+    values = ((view.get("state") or {}).get("values")) or {}
+    if not isinstance(values, dict):
+        raise PayloadError("view.state.values must be an object")
+    out: dict[str, str] = {}
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict):
+            continue
+        for element in actions.values():
+            if not isinstance(element, dict):
+                continue
+            if element.get("type") == "static_select":
+                selected = element.get("selected_option") or {}
+                out[block_id] = str(selected.get("value") or "")
+            else:
+                out[block_id] = str(element.get("value") or "")
+    return out
+
+
+def from_view_submission(body: dict, action: str) -> Incoming:
+    """A modal submission as an action with the form's values; the submit token is private_metadata."""
+    view = body.get("view")
+    if not isinstance(view, dict):
+        raise PayloadError("missing view")
+    team = (body.get("team") or {}).get("id") or ""
+    return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), "", action,
+                           str(view.get("private_metadata") or ""), form_values(view))

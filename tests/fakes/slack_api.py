@@ -1,0 +1,149 @@
+"""A stand-in Slack Web API on loopback: records every call, checks Block Kit limits, can answer 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    at: float = field(default_factory=time.monotonic)
+
+
+def block_problems(blocks: list) -> list[str]:
+    """What Slack would reject in a message's blocks (the limits the bot promises to keep)."""
+    problems = []
+    if len(blocks) > 50:
+        problems.append("more than 50 blocks")
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and len(text) > 3000:
+            problems.append("section text over 3000")
+        for element in block.get("elements") or []:
+            if element.get("type") == "button":
+                if len(element["text"]["text"]) > 75:
+                    problems.append("button label over 75")
+                if len(element.get("value", "")) > 2000:
+                    problems.append("button value over 2000")
+        ids = [e.get("action_id") for e in block.get("elements") or [] if e.get("action_id")]
+        if len(ids) != len(set(ids)):
+            problems.append("duplicate action_id in a block")
+    return problems
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.rate_limited: dict[str, int] = {}  # method -> how many more calls answer 429
+        self.delay: dict[str, float] = {}
+        self.fail: dict[str, int] = {}  # method -> how many more calls answer 500
+        self.ts = itertools.count(1)
+        app = web.Application()
+        app.router.add_post("/api/{method}", self.api)
+        app.router.add_post("/response/{id}", self.response_url_post)
+        app.router.add_get("/socket", self.socket)
+        self.socket_envelopes: list[dict] = []  # sent to a Socket Mode client once it connects
+        self.socket_acks: list[dict] = []
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def start(self) -> FakeSlack:
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        await self.server.close()
+
+    @property
+    def api_url(self) -> str:
+        return str(self.server.make_url("/api/"))
+
+    def response_url(self, name: str = "r1") -> str:
+        return str(self.server.make_url(f"/response/{name}"))
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.of(method)) >= count:
+                return self.of(method)
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{method}: {len(self.of(method))} calls, wanted {count}; calls: {[c.method for c in self.calls]}")
+
+    async def _args(self, request: web.Request) -> dict:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            return {**dict(request.query), **json.loads(raw or "{}")}
+        args = {**dict(request.query), **dict(parse_qsl(raw))}
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        token_prefix = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
+        if not request.headers.get("Authorization", "").startswith(token_prefix):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        args = await self._args(request)
+        if self.delay.get(method):
+            await asyncio.sleep(self.delay[method])
+        if self.rate_limited.get(method, 0) > 0:
+            self.rate_limited[method] -= 1
+            self.calls.append(Call(method + ":429", args))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if self.fail.get(method, 0) > 0:
+            self.fail[method] -= 1
+            self.calls.append(Call(method + ":500", args))
+            return web.Response(status=500, text="oops")
+        self.calls.append(Call(method, args))
+        return web.json_response(self.answer(method, args))
+
+    def answer(self, method: str, args: dict) -> dict:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smpolicy", "team": "Acme"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            if not args.get("text"):
+                return {"ok": False, "error": "no_text"}
+            problems = block_problems(args.get("blocks") or [])
+            if problems:
+                return {"ok": False, "error": "invalid_blocks", "problems": problems}
+            return {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{next(self.ts):06d}"}
+        if method in ("views.open", "views.publish", "views.update"):
+            view = args.get("view") or {}
+            if len(view.get("blocks", [])) > 100:
+                return {"ok": False, "error": "invalid_blocks"}
+            return {"ok": True, "view": {"id": "V1", **view}}
+        return {"ok": True}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode endpoint: hello, then the queued envelopes; records the client's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A1"}})
+        for envelope in self.socket_envelopes:
+            await ws.send_json(envelope)
+        async for msg in ws:
+            if msg.type.name == "TEXT":
+                self.socket_acks.append(json.loads(msg.data))
+        return ws
+
+    async def response_url_post(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("response_url", body))
+        return web.Response(text="ok")

@@ -1,0 +1,40 @@
+"""The app with Slack enabled, pointed at a stand-in Slack Web API on loopback."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.server import create_app
+from bot.settings import Settings
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_payloads import SECRET
+
+
+@pytest.fixture
+async def slack_api():
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.close()
+
+
+@asynccontextmanager
+async def running(tmp_path, fake: FakeSlack):
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test-token",
+                        slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+    async with TestClient(TestServer(create_app(settings))) as client:
+        yield client
+
+
+@pytest.fixture
+async def slack(tmp_path, slack_api):
+    async with running(tmp_path, slack_api) as client:
+        yield client
+
+
+async def send(client, built) -> tuple[int, str]:
+    body, headers = built
+    resp = await client.post("/slack/events", data=body.encode(), headers=headers)
+    return resp.status, await resp.text()
