@@ -74,6 +74,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_settings(), args.host, args.port)
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    """Write the Teams app package zip."""
+    from adapters.teams.package import build
+
+    try:
+        out = build(args.app_id, Path(args.out))
+    except ValueError as exc:
+        print(f"smpolicy teams package: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"wrote {out}: upload it in Teams under Apps > Manage your apps > Upload an app")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="smpolicy", description="Social media guidelines bot.")
@@ -87,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = content_sub.add_parser("check", help="validate a content pack folder")
     check.add_argument("dir", nargs="?", help="pack folder (default: the configured or bundled pack)")
     check.set_defaults(func=cmd_content_check)
+    teams = sub.add_parser("teams", help="Microsoft Teams helpers")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True)
+    package = teams_sub.add_parser("package", help="write the Teams app package (zip) to sideload")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
+    package.add_argument("--out", default="smpolicy-teams.zip", help="where to write the zip")
+    package.set_defaults(func=cmd_teams_package)
     serve = sub.add_parser("serve", help="run the bot's web server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3978)

@@ -26,6 +26,7 @@ MAX_BODY = 64 * 1024
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
+TEAMS = web.AppKey("teams", object)
 
 
 def channel_of(path: str) -> str:
@@ -101,6 +102,12 @@ def create_app(settings: Settings) -> web.Application:
         from adapters.slack.app import SlackChannel
 
         SlackChannel(settings, core, store).mount(app)
+    # Teams is always mounted: with no MicrosoftAppId it serves the Bot Framework Emulator.
+    from adapters.teams.app import TeamsChannel
+
+    teams = TeamsChannel(settings, core, store)
+    teams.mount(app)
+    app[TEAMS] = teams
     return app
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TEAMS_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,10 @@ class Settings:
     slack_signing_secret: str = _secret_field()
     slack_app_token: str = _secret_field()
     slack_api_url: str = ""
+    teams_app_id: str = ""
+    teams_app_password: str = _secret_field()
+    teams_app_type: str = "MultiTenant"
+    teams_tenant_id: str = ""
 
     @property
     def slack_enabled(self) -> bool:
@@ -70,6 +75,16 @@ class Settings:
             raise SettingsError("SLACK_API_URL: must be an http(s) URL")
         if api_url and not api_url.endswith("/"):
             api_url += "/"
+        app_type = get("MicrosoftAppType") or "MultiTenant"
+        if app_type not in TEAMS_APP_TYPES:
+            raise SettingsError(f"MicrosoftAppType: {app_type!r} is not one of {', '.join(TEAMS_APP_TYPES)}")
+        app_id, tenant = get("MicrosoftAppId"), get("MicrosoftAppTenantId")
+        if app_id and app_type in ("SingleTenant", "UserAssignedMSI") and not tenant:
+            raise SettingsError(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type}")
+        if app_id and app_type != "UserAssignedMSI" and not get("MicrosoftAppPassword"):
+            raise SettingsError("MicrosoftAppPassword: required when MicrosoftAppId is set")
         return cls(data_dir=data_dir, db_path=db_path, content_dir=Path(content) if content else None,
                    contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
-                   slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url)
+                   slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
+                   teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,
+                   teams_tenant_id=tenant)

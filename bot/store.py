@@ -40,7 +40,13 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["seen_events"].create({"event_id": str, "at": float}, pk="event_id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # Teams conversation references (serialized JSON with the tenant id) for proactive quiz prompts.
+    # Never used for reports: a report keeps no route back to whoever filed it.
+    db["teams_references"].create({"user_key": str, "tenant_id": str, "reference": str, "updated_at": float}, pk="user_key")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 class Store:

@@ -1,0 +1,34 @@
+"""Builders of activities shaped like the ones Teams sends to a bot in a personal chat."""
+
+from __future__ import annotations
+
+import itertools
+
+TENANT = "72f988bf-0000-0000-0000-2d7cd011db47"
+BOT = "28:bot-app-id"
+_ids = itertools.count(1)
+
+
+def _base(kind: str, service_url: str, user: str = "29:1user", aad: str = "aad-user-1", conversation: str = "a:1personal-chat") -> dict:
+    return {"type": kind, "id": f"act-{next(_ids)}", "timestamp": "2026-11-25T10:00:00.000Z", "localTimestamp": "2026-11-25T11:00:00.000+01:00",
+            "serviceUrl": service_url, "channelId": "msteams",
+            "from": {"id": user, "name": "Alex Example", "aadObjectId": aad},
+            "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": conversation},
+            "recipient": {"id": BOT, "name": "smpolicy"}, "entities": [{"type": "clientInfo", "locale": "en-US"}],
+            "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US"}
+
+
+def message(text: str, service_url: str, **kw) -> dict:
+    return {**_base("message", service_url, **kw), "text": text, "textFormat": "plain"}
+
+
+def submit(value: dict, service_url: str, **kw) -> dict:
+    """An Action.Submit press: a message with `value` (the card's data plus its inputs) and no text."""
+    return {**_base("message", service_url, **kw), "value": value, "channelData": {"tenant": {"id": TENANT}, "source": {"name": "message"}},
+            "replyToId": "1700000000000"}
+
+
+def installed(service_url: str, **kw) -> dict:
+    act = _base("conversationUpdate", service_url, **kw)
+    act["membersAdded"] = [{"id": BOT}, {"id": act["from"]["id"], "aadObjectId": act["from"]["aadObjectId"]}]
+    return act
