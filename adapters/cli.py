@@ -87,6 +87,91 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def _casebook(settings: Settings):
+    from bot.reports.cases import CaseBook
+    from bot.reports.crypto import KeyError_, Sealer, load_keys
+    from bot.store import Store
+
+    try:
+        return CaseBook(Store(settings.db_path), Sealer(load_keys(settings.report_key, settings.data_dir)))
+    except KeyError_ as exc:
+        raise SystemExit(f"smpolicy: {exc}") from None
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    """Policy owners' view of the cases, on the machine that runs the bot."""
+    import csv
+    import datetime as dt
+
+    from bot.reports.crypto import TamperedError
+
+    settings = _settings()
+    book = _casebook(settings)
+
+    def when(ts: float | None) -> str:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:00") if ts else ""
+
+    if args.reports_command == "list":
+        rows = book.cases(include_closed=args.all)
+        if not rows:
+            print("no cases" if args.all else "no open cases")
+        for r in rows:
+            pending = "" if r["notified_at"] else "  (not yet announced to reviewers)"
+            print(f"{r['ref']}  {r['status']:<9}  {r['urgency']:<6}  {r['category']:<28}  filed {when(r['created_at'])} UTC{pending}")
+        return 0
+    if args.reports_command == "show":
+        try:
+            case = book.case(args.ref.upper())
+        except TamperedError as exc:
+            print(f"smpolicy reports show: {exc}: the stored text was altered or the key is wrong", file=sys.stderr)
+            return 1
+        if case is None:
+            print(f"smpolicy reports show: no case {args.ref}", file=sys.stderr)
+            return 1
+        print(f"{case['ref']}  status {case['status']}  urgency {case['urgency']}  guideline {case['category']}  "
+              f"filed {when(case['created_at'])} UTC" + (f"  outcome {case['outcome']}" if case["outcome"] else ""))
+        for key, value in case["body"].items():
+            if value:
+                print(f"{key}: {value}")
+        for m in case["messages"]:
+            print(f"[{when(m['at'])}] {m['author']}: {m['text']}")
+        for a in book.audit_log(case["ref"]):
+            print(f"audit {when(a['at'])} {a['reviewer']} {a['action']}")
+        return 0
+    if args.reports_command == "export":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["ref", "status", "urgency", "guideline", "filed_utc", "outcome", "messages"])
+        for r in book.cases(include_closed=True):
+            count = book.store.db.execute("SELECT COUNT(*) FROM report_messages WHERE ref = ?", [r["ref"]]).fetchone()[0]
+            writer.writerow([r["ref"], r["status"], r["urgency"], r["category"], when(r["created_at"]), r["outcome"] or "", count])
+        return 0
+    if args.reports_command == "purge":
+        days = args.days if args.days is not None else settings.report_retention_days
+        print(f"deleted {book.purge(days)} case(s) closed more than {days} days ago")
+        return 0
+    if args.reports_command == "rekey":
+        print(f"re-encrypted {rekey(book)} record(s) with the first key of SMPOLICY_REPORT_KEY")
+        return 0
+    return USAGE_ERROR
+
+
+def rekey(book) -> int:
+    """Re-encrypt every report and message with the newest key (after adding it in front of the old one)."""
+    count = 0
+
+    def redo(db):
+        nonlocal count
+        for table, key in (("reports", "ref"), ("report_messages", "id")):
+            for row in list(db.query(f"SELECT {key} AS k, ref, nonce, ciphertext FROM {table}")):
+                plain = book.sealer.open(row["ref"], row["nonce"], row["ciphertext"])
+                nonce, ciphertext = book.sealer.seal(row["ref"], plain)
+                db.execute(f"UPDATE {table} SET nonce = ?, ciphertext = ? WHERE {key} = ?", [nonce, ciphertext, row["k"]])
+                count += 1
+
+    book.store.write(redo)
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="smpolicy", description="Social media guidelines bot.")
@@ -100,6 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = content_sub.add_parser("check", help="validate a content pack folder")
     check.add_argument("dir", nargs="?", help="pack folder (default: the configured or bundled pack)")
     check.set_defaults(func=cmd_content_check)
+    reports = sub.add_parser("reports", help="anonymous reports, for the policy owners who run the bot")
+    reports_sub = reports.add_subparsers(dest="reports_command", required=True)
+    listing = reports_sub.add_parser("list", help="open cases (and ones waiting for a reviewer destination)")
+    listing.add_argument("--all", action="store_true", help="closed cases too")
+    show = reports_sub.add_parser("show", help="one case: its words, messages and audit log")
+    show.add_argument("ref")
+    export = reports_sub.add_parser("export", help="one CSV row per case (no reporter identity exists to export)")
+    export.add_argument("--csv", action="store_true", required=True)
+    purge = reports_sub.add_parser("purge", help="delete cases closed longer than the retention period")
+    purge.add_argument("--days", type=int, help="override SMPOLICY_REPORT_RETENTION_DAYS")
+    reports_sub.add_parser("rekey", help="re-encrypt everything with the first key of SMPOLICY_REPORT_KEY")
+    reports.set_defaults(func=cmd_reports)
     teams = sub.add_parser("teams", help="Microsoft Teams helpers")
     teams_sub = teams.add_subparsers(dest="teams_command", required=True)
     package = teams_sub.add_parser("package", help="write the Teams app package (zip) to sideload")

@@ -13,11 +13,12 @@ from aiohttp import web
 import content
 from adapters import logs
 from adapters.metrics import Metrics
+from adapters.notifier import Destination, Notifier
 from adapters.web import api as web_api
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
 from bot.reports.crypto import KeyError_, Sealer, load_key
-from bot.routes import build_core
+from bot.routes import build_bot
 from bot.settings import Settings
 from bot.store import Store
 
@@ -27,6 +28,7 @@ STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
 TEAMS = web.AppKey("teams", object)
+NOTIFIER = web.AppKey("notifier", object)
 
 
 def channel_of(path: str) -> str:
@@ -80,7 +82,9 @@ def create_app(settings: Settings) -> web.Application:
     sealer = Sealer(load_key(settings.report_key, settings.data_dir))
     store = Store(settings.db_path)
     metrics = Metrics()
-    core = build_core(pack, engine, store, sealer, metrics.hooks())
+    bot = build_bot(pack, engine, store, sealer, metrics.hooks(), settings.report_notify_delay)
+    bot.cases.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
+    core = bot.core
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     app[STORE], app[METRICS], app[SETTINGS] = store, metrics, settings
 
@@ -98,16 +102,24 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(close_store)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core)])
+    destinations: list[Destination] = []
     if settings.slack_enabled:
         from adapters.slack.app import SlackChannel
 
-        SlackChannel(settings, core, store).mount(app)
+        slack = SlackChannel(settings, bot, store)
+        slack.mount(app)
+        destinations.append(Destination("slack", slack.review_ready, slack.notify_reviewers))
     # Teams is always mounted: with no MicrosoftAppId it serves the Bot Framework Emulator.
     from adapters.teams.app import TeamsChannel
 
-    teams = TeamsChannel(settings, core, store)
+    teams = TeamsChannel(settings, bot, store)
     teams.mount(app)
+    destinations.append(Destination("teams", teams.review_ready, teams.notify_reviewers))
     app[TEAMS] = teams
+    notifier = Notifier(bot, destinations, settings.report_retention_days)
+    app[NOTIFIER] = notifier
+    app.on_startup.append(notifier.start)
+    app.on_shutdown.append(notifier.stop)
     return app
 
 

@@ -12,8 +12,10 @@ from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import Answer, Engine
 from bot.policy.pack import Pack
 from bot.quiz.flow import QuizMaster
+from bot.reports.cases import CaseBook
 from bot.reports.crypto import Sealer
 from bot.reports.flow import ReportDesk, report_form
+from bot.reports.review import ReviewDesk
 from bot.store import Store
 
 
@@ -35,11 +37,24 @@ def _action(*ids: str) -> Callable[[Incoming], bool]:
     return lambda m: m.kind == "action" and m.action_id in ids
 
 
-def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
-    """The conversation core wired to the store: quizzes, reports, feedback and answers."""
+@dataclass
+class Bot:
+    """The core and the flows the edges also drive directly (notifications, rounds, command line)."""
+
+    core: Core
+    cases: CaseBook
+    review: ReviewDesk
+    quiz: QuizMaster
+
+
+def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None,
+              notify_delay: float = 120) -> Bot:
+    """The conversation core wired to the store: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
     quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
-    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed())
+    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed(), notify_delay=notify_delay)
+    cases = CaseBook(store, sealer)
+    review = ReviewDesk(cases, pack)
 
     async def open_report(incoming: Incoming) -> list[Reply]:
         return [report_form(pack)]
@@ -68,5 +83,17 @@ def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: 
         Handler("report.open", lambda m: _word("report", "report a concern")(m) or _action("report.open")(m), open_report),
         Handler("report.submit", _action("report.submit"), desk.submit),
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
+        Handler("reports.list", lambda m: _word("reports", "cases")(m) or _action("reports.list")(m), review.list_cases),
+        Handler("case.review", _action("case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed"),
+                review.reviewer_action),
+        Handler("case.lookup", lambda m: _word("case", "my case", "follow up")(m) or _action("case.lookup")(m), review.lookup_form),
+        Handler("case.verify", _action("case.verify"), review.verify),
+        Handler("case.reply", _action("case.reply"), review.reply),
     ]
-    return Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
+    core = Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
+    return Bot(core, cases, review, quiz)
+
+
+def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
+    """Just the core (tests and tools that need no other flow)."""
+    return build_bot(pack, engine, store, sealer, hooks).core

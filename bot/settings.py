@@ -19,6 +19,22 @@ class SettingsError(ValueError):
     """An environment variable holds a value the bot cannot use."""
 
 
+def _number(text: str, name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+    if not text:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise SettingsError(f"{name}: {text!r} is not a {'whole ' if whole else ''}number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: must be between {low:g} and {high:g}")
+    return value
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _secret_field():
     return field(default="", repr=False)
 
@@ -31,6 +47,11 @@ class Settings:
     contact: str = ""
     log_level: str = "INFO"
     report_key: str = _secret_field()
+    report_notify_delay: float = 120
+    report_retention_days: int = 365
+    slack_review_channel: str = ""
+    teams_admins: tuple[str, ...] = ()
+    web_reviewers: tuple[str, ...] = ()
     slack_bot_token: str = _secret_field()
     slack_signing_secret: str = _secret_field()
     slack_app_token: str = _secret_field()
@@ -61,6 +82,8 @@ class Settings:
         level = (get("SMPOLICY_LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+        delay = _number(get("SMPOLICY_REPORT_NOTIFY_DELAY"), "SMPOLICY_REPORT_NOTIFY_DELAY", 120, 0, 86400)
+        retention = int(_number(get("SMPOLICY_REPORT_RETENTION_DAYS"), "SMPOLICY_REPORT_RETENTION_DAYS", 365, 1, 36500, whole=True))
         token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET")
         if bool(token) != bool(secret):
             missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
@@ -87,4 +110,6 @@ class Settings:
                    contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
                    slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
                    teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,
-                   teams_tenant_id=tenant)
+                   teams_tenant_id=tenant, report_notify_delay=delay, report_retention_days=retention,
+                   slack_review_channel=get("SMPOLICY_SLACK_REVIEW_CHANNEL"), teams_admins=_list(get("SMPOLICY_TEAMS_ADMINS")),
+                   web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")))

@@ -46,7 +46,23 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["teams_references"].create({"user_key": str, "tenant_id": str, "reference": str, "updated_at": float}, pk="user_key")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # Case handling. Reviewers are named (their actions are audited); reporters never are.
+    db["reports"].add_column("outcome", str)
+    db["reports"].add_column("closed_at", float)
+    db["reports"].add_column("notify_after", float)
+    db["report_messages"].create({"id": int, "ref": str, "author": str, "at": float, "nonce": str, "ciphertext": str}, pk="id",
+                                 foreign_keys=[("ref", "reports", "ref")])
+    db["report_messages"].create_index(["ref"])
+    db["audit"].create({"id": int, "at": float, "reviewer": str, "action": str, "ref": str}, pk="id")
+    db["code_failures"].create({"id": int, "ref": str, "at": float}, pk="id")
+    db["code_failures"].create_index(["ref", "at"])
+    db["case_sessions"].create({"token_hash": str, "ref": str, "expires": float}, pk="token_hash")
+    db["reviewers"].create({"user_key": str, "platform": str, "updated_at": float}, pk="user_key")
+    db["destinations"].create({"platform": str, "target": str, "updated_at": float}, pk="platform")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 class Store:

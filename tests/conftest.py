@@ -33,3 +33,23 @@ def engine(pack):
 @pytest.fixture
 def core(pack, engine):
     return Core(pack, engine)
+
+
+@pytest.fixture
+async def slack_api():
+    """A stand-in Slack Web API on loopback."""
+    from tests.fakes.slack_api import FakeSlack
+
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def connector():
+    """A stand-in Bot Framework connector service on loopback."""
+    from tests.fakes.teams_connector import FakeConnector
+
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.close()

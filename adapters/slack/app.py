@@ -1,7 +1,10 @@
 """Bolt wiring: one AsyncApp on `POST /slack/events` (commands, events, interactivity), optional Socket Mode.
 
-Every listener acknowledges first; slow work (Web API calls) runs after the ack, inside Bolt's
-own tasks. Event retries are dropped by event id, recorded in SQLite so it holds across restarts.
+Every listener acknowledges first; Web API work runs after the ack in tasks the channel keeps
+(`spawn`). Event retries are dropped by event id, recorded in SQLite so it holds across restarts.
+Any reply that carries a form opens as a modal (`views.open` with the request's trigger_id, used
+at once); modal submissions come back as the form's action. Replies meant for one person that
+answer a press in a channel go out ephemeral.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable
 from dataclasses import replace
 
@@ -23,9 +27,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, render
-from bot.core import Core
 from bot.messages import Incoming, Reply, incoming_action
-from bot.reports.flow import report_form
+from bot.routes import Bot
 from bot.settings import Settings
 from bot.store import Store
 
@@ -33,6 +36,7 @@ log = logging.getLogger("smpolicy.slack")
 COMMAND = "/smpolicy"
 DEFAULT_API = "https://slack.com/api/"
 HELP_WORDS = {"", "help", "?", "menu"}
+ROSTER_SECONDS = 300
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
@@ -53,36 +57,29 @@ def _first_word(text: str) -> str:
     return text.split(maxsplit=1)[0].lower() if text.strip() else ""
 
 
+def _form_reply(replies: list[Reply]) -> Reply | None:
+    return next((r for r in replies if r.card and r.card.form), None)
+
+
 class SlackChannel:
     """The Slack edge: inbound payloads to the core, replies back as Block Kit."""
 
-    def __init__(self, settings: Settings, core: Core, store: Store):
-        self.core, self.store, self.pack = core, store, core.pack
+    def __init__(self, settings: Settings, bot: Bot, store: Store):
+        self.bot, self.core, self.store, self.pack = bot, bot.core, store, bot.core.pack
         self.client = web_client(settings)
+        self.review_channel = settings.slack_review_channel
         # Built-in middleware for features this bot doesn't use (workflow functions, assistant threads) is off.
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret, process_before_response=True,
                             attaching_function_token_enabled=False, ignoring_self_assistant_message_events_enabled=False,
                             logger=logging.getLogger("smpolicy.slack.bolt"))
         self.app_token = settings.slack_app_token
         self._socket = None
+        self._team_id = ""
+        self._roster_at = 0.0
         self.tasks: set[asyncio.Task] = set()
         self._register()
 
     # ---------------------------------------------------------------- sending
-
-    async def post(self, channel: str, replies: list[Reply], thread_ts: str | None = None) -> None:
-        for reply in replies:
-            for message in render.messages(reply):
-                await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-
-    async def dm_channel(self, user_id: str) -> str:
-        opened = await self.client.conversations_open(users=user_id)
-        return opened["channel"]["id"]
-
-    async def open_report(self, trigger_id: str) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=render.modal(report_form(self.pack)))
-
-    # ---------------------------------------------------------------- listeners
 
     def spawn(self, work: Awaitable[None]) -> None:
         """Run Web API work after the ack, keeping a reference so it is neither lost nor collected."""
@@ -94,7 +91,50 @@ class SlackChannel:
         try:
             await work
         except Exception as exc:  # one bad call must not take the server down; the log says what failed
-            log.error("slack follow-up failed", extra={"error": type(exc).__name__})
+            log.error("slack follow-up failed", extra={"error": type(exc).__name__}, exc_info=True)
+
+    async def post(self, channel: str, replies: list[Reply], thread_ts: str | None = None, user_id: str | None = None) -> None:
+        """Post replies to a channel; private ones go ephemeral to `user_id` outside direct messages."""
+        for reply in replies:
+            for message in render.messages(reply):
+                if reply.private and user_id and not channel.startswith("D"):
+                    await self.client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                else:
+                    await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+
+    async def dm_channel(self, user_id: str) -> str:
+        opened = await self.client.conversations_open(users=user_id)
+        return opened["channel"]["id"]
+
+    async def open_modal(self, trigger_id: str, reply: Reply) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=render.modal(reply))
+
+    # ---------------------------------------------------------------- reviewers
+
+    def review_ready(self) -> bool:
+        return bool(self.review_channel)
+
+    async def notify_reviewers(self, reply: Reply) -> None:
+        await self.post(self.review_channel, [replace(reply, private=False)])
+
+    async def sync_reviewers(self, force: bool = False) -> None:
+        """The reviewers are the members of the review channel: refresh the roster (at most every 5 minutes)."""
+        if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
+            return
+        if not self._team_id:
+            self._team_id = (await self.client.auth_test())["team_id"]
+        members: list[str] = []
+        cursor = None
+        while True:
+            page = await self.client.conversations_members(channel=self.review_channel, cursor=cursor, limit=200)
+            members += page.get("members", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        self.bot.cases.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
+        self._roster_at = time.monotonic()
+
+    # ---------------------------------------------------------------- listeners
 
     def _register(self) -> None:
         # process_before_response=True: each listener's ack is the HTTP response, sent as soon as the
@@ -105,18 +145,23 @@ class SlackChannel:
         async def command(ack, body, respond):
             incoming = inbound.from_command(body)
             word = _first_word(incoming.text)
-            if word == "report":
-                await ack()
-                self.spawn(self.open_report(body["trigger_id"]))
-            elif word == "quiz" and len(incoming.text.split()) == 1:
+            if word == "quiz" and len(incoming.text.split()) == 1:
                 await ack(text="I've sent you a quiz in our direct messages.")
                 self.spawn(self.dm_quiz(incoming, body["user_id"]))
-            else:
-                text = "help" if word in HELP_WORDS else incoming.text
-                messages = [m for r in await self.core.handle(replace(incoming, text=text)) for m in render.messages(r)]
-                await ack(response_type="ephemeral", **messages[0])
-                if len(messages) > 1:
-                    self.spawn(self.respond_all(respond, messages[1:]))
+                return
+            if word in ("reports", "cases"):
+                await self.sync_reviewers()
+            text = "help" if word in HELP_WORDS else incoming.text
+            replies = await self.core.handle(replace(incoming, text=text))
+            form = _form_reply(replies)
+            if form is not None:
+                await ack()
+                self.spawn(self.open_modal(body["trigger_id"], form))
+                return
+            messages = [m for r in replies for m in render.messages(r)]
+            await ack(response_type="ephemeral", **messages[0])
+            if len(messages) > 1:
+                self.spawn(self.respond_all(respond, messages[1:]))
 
         @app.event("message")
         async def message(ack, body, event):
@@ -134,27 +179,40 @@ class SlackChannel:
             if event.get("tab", "home") == "home" and self.store.first_time(str(body.get("event_id") or "")):
                 self.spawn(self.publish_home(str(body.get("team_id") or ""), event["user"]))
 
+        @app.event("member_joined_channel")
+        @app.event("member_left_channel")
+        async def roster(ack, event):
+            await ack()
+            if event.get("channel") == self.review_channel:
+                self.spawn(self.sync_reviewers(force=True))
+
         @app.action(re.compile(r".+"))
         async def action(ack, body, respond):
             await ack()
             incoming = inbound.from_block_action(body)
-            if incoming.action_id == "report.open":
-                self.spawn(self.open_report(body["trigger_id"]))
-            else:
-                self.spawn(self.answer_action(incoming, body, respond))
+            if incoming.action_id.startswith("case.") or incoming.action_id == "reports.list":
+                await self.sync_reviewers()
+            self.spawn(self.answer_action(incoming, body, respond))
 
         @app.shortcut("smpolicy.report")
         async def shortcut(ack, body):
             await ack()
-            self.spawn(self.open_report(body["trigger_id"]))
+            incoming = incoming_action("slack", inbound.user_key(str((body.get("team") or {}).get("id") or ""), body["user"]["id"]),
+                                       "", "report.open")
+            self.spawn(self.open_modal(body["trigger_id"], _form_reply(await self.core.handle(incoming))))
 
-        @app.view(render.REPORT_CALLBACK)
-        async def report_submitted(ack, body):
-            [reply] = (await self.core.handle(inbound.from_view_submission(body, "report.submit")))[:1]
-            if reply.field_errors:
-                await ack(response_action="errors", errors=dict(reply.field_errors))
+        @app.view(render.FORM_CALLBACK)
+        async def form_submitted(ack, body):
+            replies = await self.core.handle(inbound.from_view_submission(body))
+            errors = next((r.field_errors for r in replies if r.field_errors), ())
+            form = _form_reply(replies)
+            if errors:
+                await ack(response_action="errors", errors=dict(errors))
+            elif form is not None:
+                note = " ".join(r.text for r in replies if r is not form)
+                await ack(response_action="update", view=render.modal(form, note=note))
             else:
-                await ack(response_action="update", view=render.result_view(reply))
+                await ack(response_action="update", view=render.result_view(replies))
 
         @app.error
         async def on_error(error, body):
@@ -180,12 +238,18 @@ class SlackChannel:
 
     async def answer_action(self, incoming: Incoming, body: dict, respond) -> None:
         replies = await self.core.handle(incoming)
+        form = _form_reply(replies)
+        if form is not None:
+            await self.open_modal(body["trigger_id"], form)
+            replies = [r for r in replies if r is not form]
+        if not replies:
+            return
         container = body.get("container") or {}
         if container.get("is_ephemeral") and body.get("response_url"):
             await self.respond_all(respond, [m for r in replies for m in render.messages(r)])
             return
         channel = incoming.conversation_key or await self.dm_channel(body["user"]["id"])
-        await self.post(channel, replies)
+        await self.post(channel, replies, user_id=body["user"]["id"])
 
     # ---------------------------------------------------------------- HTTP and lifecycle
 
@@ -203,10 +267,15 @@ class SlackChannel:
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/slack/events", self.handle_http)
+        app.on_startup.append(self._start)
         app.on_shutdown.append(self._finish_tasks)
         if self.app_token:
             app.on_startup.append(self._start_socket_mode)
             app.on_cleanup.append(self._stop_socket_mode)
+
+    async def _start(self, _app: web.Application) -> None:
+        if self.review_channel:
+            self.spawn(self.sync_reviewers(force=True))
 
     async def _finish_tasks(self, _app: web.Application) -> None:
         """On shutdown, let follow-up work already acknowledged finish (bounded)."""

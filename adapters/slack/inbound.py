@@ -6,6 +6,8 @@ opaque to the core. Button action ids carry a `#index` suffix added by render; i
 
 from __future__ import annotations
 
+import json
+
 from bot.messages import Incoming, incoming_action
 
 CHANNEL = "slack"
@@ -82,11 +84,17 @@ def form_values(view: dict) -> dict[str, str]:
     return out
 
 
-def from_view_submission(body: dict, action: str) -> Incoming:
-    """A modal submission as an action with the form's values; the submit token is private_metadata."""
+def from_view_submission(body: dict) -> Incoming:
+    """A modal submission as the form's action; action id and value come back in private_metadata."""
     view = body.get("view")
     if not isinstance(view, dict):
         raise PayloadError("missing view")
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+    except (TypeError, ValueError):
+        raise PayloadError("view.private_metadata is not ours") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("action_id"), str):
+        raise PayloadError("view.private_metadata is not ours")
     team = (body.get("team") or {}).get("id") or ""
-    return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), "", action,
-                           str(view.get("private_metadata") or ""), form_values(view))
+    return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), "", meta["action_id"],
+                           str(meta.get("value") or ""), form_values(view))

@@ -8,6 +8,7 @@ escaped (&, <, >) so nothing a person typed can become a mention (`<!channel>`) 
 from __future__ import annotations
 
 import functools
+import json
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -32,7 +33,7 @@ MAX_SECTION = 3000
 MAX_LABEL = 75
 MAX_VALUE = 2000
 MAX_TEXT = 3900  # the `text` fallback; Slack truncates past 40,000, keep it readable
-REPORT_CALLBACK = "smpolicy.report"
+FORM_CALLBACK = "smpolicy.form"
 
 
 def escape(text: str) -> str:
@@ -111,13 +112,14 @@ def text_blocks(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(escape(text), MAX_SECTION)][:MAX_BLOCKS]
 
 
-def modal(reply: Reply, callback_id: str = REPORT_CALLBACK) -> dict:
-    """A form card as a modal view (`views.open`); the submit token rides in private_metadata."""
+def modal(reply: Reply, note: str = "") -> dict:
+    """A form card as a modal view; the submit button's action id and value ride in private_metadata."""
     card = reply.card
     assert card is not None and card.form and card.submit
     blocks: list[Block] = []
-    if card.body:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(card.body)[:MAX_SECTION])))
+    for text in (note, card.body):
+        for piece in chunks(escape(text), MAX_SECTION) if text else []:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=piece)))
     for f in card.form:
         if f.kind == "choice":
             element = StaticSelectElement(action_id=f.name, placeholder=PlainTextObject(text="Choose"),
@@ -128,18 +130,22 @@ def modal(reply: Reply, callback_id: str = REPORT_CALLBACK) -> dict:
         blocks.append(InputBlock(block_id=f.name, label=PlainTextObject(text=_plain(f.label, 2000)), element=element, optional=not f.required))
     if card.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(card.note))]))
-    view = View(type="modal", callback_id=callback_id, title=PlainTextObject(text=_plain(card.title, 24)),
+    metadata = json.dumps({"action_id": card.submit.action_id, "value": card.submit.value})
+    view = View(type="modal", callback_id=FORM_CALLBACK, title=PlainTextObject(text=_plain(card.title or "smpolicy", 24)),
                 submit=PlainTextObject(text=_plain(card.submit.label, 24)), close=PlainTextObject(text="Cancel"),
-                blocks=blocks, private_metadata=card.submit.value[:3000])
+                blocks=blocks[:100], private_metadata=metadata[:3000])
     return view.to_dict()
 
 
-def result_view(reply: Reply) -> dict:
-    """A read-only modal showing a reply (e.g. the filed report's case reference and code)."""
-    blocks = card_blocks(reply.card) if reply.card else text_blocks(reply.text)
-    title = reply.card.title if reply.card and reply.card.title else "smpolicy"
+def result_view(replies: list[Reply]) -> dict:
+    """A read-only modal showing replies (e.g. the filed report's case reference and code)."""
+    blocks: list[Block] = []
+    for reply in replies:
+        blocks += card_blocks(reply.card) if reply.card else text_blocks(reply.text)
+    first = replies[0] if replies else None
+    title = first.card.title if first and first.card and first.card.title else "smpolicy"
     return View(type="modal", title=PlainTextObject(text=_plain(title, 24)), close=PlainTextObject(text="Close"),
-                blocks=blocks[:100]).to_dict()
+                blocks=blocks[:100] or text_blocks("Done.")).to_dict()
 
 
 def home_view(intro: str, record: str, buttons: list[Button]) -> dict:

@@ -47,6 +47,11 @@ def tenant_of(activity: dict) -> str:
     return str(tenant or "")
 
 
+def team_of(activity: dict) -> str:
+    """The team id when the activity comes from a team channel, else ''."""
+    return str((((activity.get("channelData") or {}).get("team")) or {}).get("id") or "")
+
+
 def user_key(activity: dict) -> str:
     sender = activity.get("from") or {}
     return f"teams:{tenant_of(activity)}:{sender.get('aadObjectId') or sender.get('id')}"

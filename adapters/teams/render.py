@@ -11,12 +11,15 @@ from bot.messages import Card, Reply
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-MARKDOWN = re.compile(r"([\\`*_\[\]()#+\-!>~|])")
+ZWSP = "\u200b"
+INLINE = re.compile(r"([\[\]*_~`])")
+LINE_START = re.compile(r"(?m)^(\s*)([-+#>]|\d+\.)")
 
 
 def escape(text: str) -> str:
-    """Neutralise Adaptive Card markdown (links, emphasis, lists) in text shown as-is."""
-    return MARKDOWN.sub(r"\\\1", text)
+    """Neutralise Adaptive Card markdown (links, emphasis, lists, headings) in text shown as-is, by putting
+    an invisible zero-width space where the syntax would start: it reads the same and renders as typed."""
+    return LINE_START.sub(lambda m: m.group(1) + ZWSP + m.group(2), INLINE.sub(r"\1" + ZWSP, text))
 
 
 def text_block(text: str, **extra) -> dict:

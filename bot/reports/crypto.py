@@ -26,41 +26,63 @@ class TamperedError(ValueError):
     """A stored report failed authentication: it was changed or the key is wrong."""
 
 
-def load_key(configured: str, data_dir: Path) -> bytes:
-    """The report key from the setting, else from the key file (created 0600 if missing)."""
+def _decode(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError as exc:
+        raise KeyError_("SMPOLICY_REPORT_KEY: not base64") from exc
+    if len(key) != 32:
+        raise KeyError_("SMPOLICY_REPORT_KEY: each key must be 32 bytes, urlsafe base64 encoded")
+    return key
+
+
+def new_key() -> str:
+    """A fresh key, urlsafe base64, as SMPOLICY_REPORT_KEY and the key file hold it."""
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def load_keys(configured: str, data_dir: Path) -> list[bytes]:
+    """The report keys, newest first: SMPOLICY_REPORT_KEY ("new,old,..." during a rotation), else the
+    key file `report.key` in the data folder, created with mode 0600 on first start."""
     if configured:
-        try:
-            key = base64.urlsafe_b64decode(configured + "=" * (-len(configured) % 4))
-        except ValueError as exc:
-            raise KeyError_("SMPOLICY_REPORT_KEY: not base64") from exc
-        if len(key) != 32:
-            raise KeyError_("SMPOLICY_REPORT_KEY: must be 32 bytes, urlsafe base64 encoded")
-        return key
+        return [_decode(part.strip()) for part in configured.split(",") if part.strip()]
     path = data_dir / "report.key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode())
-    return load_key(path.read_text().strip(), data_dir)
+            f.write(new_key())
+    return [_decode(part.strip()) for part in path.read_text().split(",") if part.strip()]
+
+
+def load_key(configured: str, data_dir: Path) -> list[bytes]:
+    """Alias of `load_keys` (the first key encrypts, all decrypt)."""
+    return load_keys(configured, data_dir)
 
 
 class Sealer:
-    """Encrypts and decrypts report text bound to its case reference."""
+    """Encrypts report text bound to its case reference with the newest key; decrypts with any key."""
 
-    def __init__(self, key: bytes):
-        self._aead = AESGCM(key)
+    def __init__(self, keys: bytes | list[bytes]):
+        keys = [keys] if isinstance(keys, bytes) else keys
+        self._aeads = [AESGCM(k) for k in keys]
 
     def seal(self, ref: str, plaintext: str) -> tuple[str, str]:
         nonce = secrets.token_bytes(12)
-        ct = self._aead.encrypt(nonce, plaintext.encode(), ref.encode())
+        ct = self._aeads[0].encrypt(nonce, plaintext.encode(), ref.encode())
         return base64.b64encode(nonce).decode(), base64.b64encode(ct).decode()
 
     def open(self, ref: str, nonce: str, ciphertext: str) -> str:
         try:
-            return self._aead.decrypt(base64.b64decode(nonce), base64.b64decode(ciphertext), ref.encode()).decode()
-        except (InvalidTag, ValueError) as exc:
+            raw_nonce, raw_ct = base64.b64decode(nonce), base64.b64decode(ciphertext)
+        except ValueError as exc:
             raise TamperedError(f"report {ref} failed authentication") from exc
+        for aead in self._aeads:
+            try:
+                return aead.decrypt(raw_nonce, raw_ct, ref.encode()).decode()
+            except (InvalidTag, ValueError):
+                continue
+        raise TamperedError(f"report {ref} failed authentication")
 
 
 def hash_code(code: str, salt: bytes) -> str:

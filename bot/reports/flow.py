@@ -11,10 +11,13 @@ Nothing about the reporter is stored: no user key, no conversation, only the for
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
 import time
+from collections import deque
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
@@ -70,12 +73,37 @@ def _new_ref() -> str:
     return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
 
 
-class ReportDesk:
-    """Files reports. Holds the store and the sealer; never sees who is reporting."""
+class RateLimit:
+    """At most `limit` events an hour per person, keyed by an HMAC of the user key with a salt that
+    exists only in this process's memory: nothing on disk or in logs can link a report to anyone."""
 
-    def __init__(self, store: Store, sealer: Sealer, pack: Pack, on_filed=None):
+    def __init__(self, limit: int = 5, window: float = 3600, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._salt = secrets.token_bytes(32)
+        self._events: dict[bytes, deque[float]] = {}
+
+    def allow(self, user_key: str) -> bool:
+        key = hmac.new(self._salt, user_key.encode(), hashlib.sha256).digest()
+        now = self.clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        return True
+
+
+class ReportDesk:
+    """Files reports. Holds the store and the sealer; never stores who is reporting."""
+
+    def __init__(self, store: Store, sealer: Sealer, pack: Pack, on_filed=None, notify_delay: float = 120,
+                 limit: RateLimit | None = None, clock=time.time):
         self.store, self.sealer, self.pack = store, sealer, pack
         self.on_filed = on_filed
+        self.notify_delay = notify_delay
+        self.limit = limit or RateLimit()
+        self.clock = clock
 
     async def submit(self, incoming: Incoming) -> list[Reply]:
         form = {k: v.strip() for k, v in incoming.form_dict().items()}
@@ -87,6 +115,9 @@ class ReportDesk:
         existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
         if existing:
             return [Reply(f"This report was already filed as case {existing[0]}.", private=True)]
+        if not self.limit.allow(incoming.user_key):
+            return [Reply("You have filed 5 reports in the last hour, the most we accept. Please try again later, "
+                          "or talk to your supervisor or HR directly.", private=True)]
         body = {k: form.get(k, "") for k in ("what", "where", "link", "when", "evidence")}
         code = "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         salt = secrets.token_bytes(16)
@@ -94,9 +125,13 @@ class ReportDesk:
         for _ in range(5):
             ref = _new_ref()
             nonce, ciphertext = self.sealer.seal(ref, json.dumps(body))
-            row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": time.time(), "status": "new",
+            now = self.clock()
+            # created_at is rounded down to the hour and the notification waits a random delay, so that
+            # neither the database nor the reviewers' channel shows when exactly someone reported.
+            row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": now - now % 3600, "status": "new",
                    "category": form.get("section") or "other", "urgency": form.get("urgency") or "normal",
-                   "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None}
+                   "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None,
+                   "notify_after": now + secrets.randbelow(int(self.notify_delay) + 1) if self.notify_delay > 0 else now}
             try:
                 self.store.write(lambda db, row=row: db["reports"].insert(row))
                 break

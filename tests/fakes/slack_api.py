@@ -44,12 +44,14 @@ def block_problems(blocks: list) -> list[str]:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.channel_members: dict[str, list[str]] = {}
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls answer 429
         self.delay: dict[str, float] = {}
         self.fail: dict[str, int] = {}  # method -> how many more calls answer 500
         self.ts = itertools.count(1)
         app = web.Application()
         app.router.add_post("/api/{method}", self.api)
+        app.router.add_get("/api/{method}", self.api)
         app.router.add_post("/response/{id}", self.response_url_post)
         app.router.add_get("/socket", self.socket)
         self.socket_envelopes: list[dict] = []  # sent to a Socket Mode client once it connects
@@ -115,6 +117,9 @@ class FakeSlack:
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smpolicy", "team": "Acme"}
         if method == "apps.connections.open":
             return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
+        if method == "conversations.members":
+            return {"ok": True, "members": self.channel_members.get(args.get("channel", ""), []),
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
         if method in ("chat.postMessage", "chat.postEphemeral"):

@@ -68,8 +68,10 @@ def block_action(action_id: str, value: str, user: str = "U100", channel: str | 
     return interactive(payload)
 
 
-def view_submission(values: dict[str, str], private_metadata: str, user: str = "U100", callback_id: str = "smpolicy.report"):
-    state = {name: {name: ({"type": "static_select", "selected_option": {"value": v}} if name in ("where", "section", "urgency")
+def view_submission(values: dict[str, str], action_id: str = "report.submit", value: str = "tok-1", user: str = "U100",
+                    callback_id: str = "smpolicy.form"):
+    private_metadata = json.dumps({"action_id": action_id, "value": value})
+    state = {name: {name: ({"type": "static_select", "selected_option": {"value": v}} if name in ("where", "section", "urgency", "outcome")
                            else {"type": "plain_text_input", "value": v})} for name, v in values.items()}
     return interactive({"type": "view_submission", "team": {"id": TEAM, "domain": "acme"}, "user": {"id": user, "team_id": TEAM},
                         "api_app_id": "A1", "token": "legacy", "trigger_id": "123.456.def",

@@ -9,10 +9,11 @@ BOT = "28:bot-app-id"
 _ids = itertools.count(1)
 
 
-def _base(kind: str, service_url: str, user: str = "29:1user", aad: str = "aad-user-1", conversation: str = "a:1personal-chat") -> dict:
+def _base(kind: str, service_url: str, user: str = "29:1user", aad: str = "aad-user-1", conversation: str = "a:1personal-chat",
+          name: str = "Alex Example") -> dict:
     return {"type": kind, "id": f"act-{next(_ids)}", "timestamp": "2026-11-25T10:00:00.000Z", "localTimestamp": "2026-11-25T11:00:00.000+01:00",
             "serviceUrl": service_url, "channelId": "msteams",
-            "from": {"id": user, "name": "Alex Example", "aadObjectId": aad},
+            "from": {"id": user, "name": name, "aadObjectId": aad},
             "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": conversation},
             "recipient": {"id": BOT, "name": "smpolicy"}, "entities": [{"type": "clientInfo", "locale": "en-US"}],
             "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US"}
@@ -32,3 +33,9 @@ def installed(service_url: str, **kw) -> dict:
     act = _base("conversationUpdate", service_url, **kw)
     act["membersAdded"] = [{"id": BOT}, {"id": act["from"]["id"], "aadObjectId": act["from"]["aadObjectId"]}]
     return act
+
+
+def in_channel(activity: dict, team: str = "19:team-general@thread.tacv2", channel: str = "19:reviews@thread.tacv2") -> dict:
+    """The same activity as sent from a team channel."""
+    return {**activity, "conversation": {"conversationType": "channel", "tenantId": TENANT, "id": f"{channel};messageid=1", "isGroup": True},
+            "channelData": {"tenant": {"id": TENANT}, "team": {"id": team}, "channel": {"id": channel}}}

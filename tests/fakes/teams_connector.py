@@ -15,9 +15,11 @@ class FakeConnector:
         self.sent: list[dict] = []  # activities the bot sent, with "_path"
         self.statuses: list[int] = []  # answered before success, one per call (e.g. [429, 502])
         self.ids = itertools.count(1)
+        self.members: dict[str, list[dict]] = {}  # conversation (team) id -> members
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self.activities)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.activities)
+        app.router.add_get("/v3/conversations/{conversation}/members", self.list_members)
         self.server = TestServer(app, host="127.0.0.1")
 
     async def start(self) -> FakeConnector:
@@ -42,6 +44,9 @@ class FakeConnector:
         body["_auth"] = request.headers.get("Authorization", "")
         self.sent.append(body)
         return web.json_response({"id": f"reply-{next(self.ids)}"})
+
+    async def list_members(self, request: web.Request) -> web.Response:
+        return web.json_response(self.members.get(request.match_info["conversation"], []))
 
     def delivered(self) -> list[dict]:
         return [a for a in self.sent if "_rejected" not in a]

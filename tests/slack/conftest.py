@@ -9,19 +9,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_app
 from bot.settings import Settings
-from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_payloads import SECRET
 
 
-@pytest.fixture
-async def slack_api():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
 @asynccontextmanager
-async def running(tmp_path, fake: FakeSlack):
+async def running(tmp_path, fake):
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test-token",
                         slack_signing_secret=SECRET, slack_api_url=fake.api_url)
     async with TestClient(TestServer(create_app(settings))) as client:

@@ -38,15 +38,16 @@ async def test_slash_report_opens_the_modal_with_the_trigger(slack, slack_api):
     [call] = await slack_api.wait_for("views.open")
     assert call.args["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
     view = call.args["view"]
-    assert view["callback_id"] == "smpolicy.report" and view["private_metadata"]
+    assert view["callback_id"] == "smpolicy.form"
+    assert json.loads(view["private_metadata"])["action_id"] == "report.submit"
     assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"][:2] == ["what", "where"]
     assert "anonymous" in json.dumps(view["blocks"])
 
 
 async def test_report_modal_errors_beside_the_field_then_files(slack, tmp_path):
-    status, out = await send(slack, p.view_submission({"what": ""}, "tok-1"))
+    status, out = await send(slack, p.view_submission({"what": ""}))
     assert status == 200 and json.loads(out) == {"response_action": "errors", "errors": {"what": "Please describe what happened."}}
-    status, out = await send(slack, p.view_submission({"what": "A manager posted client data", "urgency": "urgent"}, "tok-1"))
+    status, out = await send(slack, p.view_submission({"what": "A manager posted client data", "urgency": "urgent"}))
     body = json.loads(out)
     assert body["response_action"] == "update" and "R-" in json.dumps(body["view"])
     rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT urgency FROM reports").fetchall()

@@ -7,14 +7,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import TEAMS, create_app
 from bot.settings import Settings
-from tests.fakes.teams_connector import FakeConnector
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.close()
 
 
 @asynccontextmanager

@@ -69,4 +69,6 @@ def test_the_validator_rejects_a_broken_card(validator):
 
 
 def test_markdown_in_text_is_neutralised():
-    assert render.escape("[click](https://evil.example) **bold**") == r"\[click\]\(https://evil.example\) \*\*bold\*\*"
+    out = render.escape("[click](https://evil.example) **bold**\n- item\n1. first\nR-7KQ2M9")
+    assert "[click](" not in out and "**bold**" not in out and "\n- " not in out and "\n1. " not in out
+    assert out.replace(render.ZWSP, "") == "[click](https://evil.example) **bold**\n- item\n1. first\nR-7KQ2M9"

@@ -1,0 +1,78 @@
+"""Background duties of `smpolicy serve`: announce new reports to reviewers, purge old closed cases.
+
+A report is announced once its random delay has passed and at least one reviewer destination exists
+(the Slack review channel, the Teams reviewers' channel). Without one it waits in the store, listed by
+`smpolicy reports list`, and is announced as soon as a destination is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.messages import Reply
+from bot.routes import Bot
+
+log = logging.getLogger("smpolicy.notifier")
+
+
+@dataclass
+class Destination:
+    """A place reviewers read: `ready()` says whether it is configured, `send` posts a reply there."""
+
+    name: str
+    ready: Callable[[], bool]
+    send: Callable[[Reply], Awaitable[None]]
+
+
+class Notifier:
+    def __init__(self, bot: Bot, destinations: list[Destination], retention_days: int, interval: float = 1.0):
+        self.bot, self.destinations, self.retention_days, self.interval = bot, destinations, retention_days, interval
+        self._task: asyncio.Task | None = None
+
+    async def announce_due(self) -> int:
+        """Announce every due report to every ready destination; return how many were announced."""
+        ready = [d for d in self.destinations if d.ready()]
+        if not ready:
+            return 0
+        count = 0
+        for ref in self.bot.cases.due_notifications():
+            reply = self.bot.review.notification(ref)
+            delivered = False
+            for destination in ready:
+                try:
+                    await destination.send(reply)
+                    delivered = True
+                except Exception as exc:  # retried on the next tick; never lost
+                    log.error("report notification failed", extra={"channel": destination.name, "error": type(exc).__name__})
+            if delivered:
+                self.bot.cases.mark_notified(ref)
+                count += 1
+        return count
+
+    async def run(self) -> None:
+        ticks = 0
+        while True:
+            try:
+                await self.announce_due()
+                if ticks % 86400 == 0:  # once a day (and at start): retention
+                    purged = self.bot.cases.purge(self.retention_days)
+                    if purged:
+                        log.info("closed cases purged", extra={"count": purged})
+            except Exception as exc:
+                log.error("notifier tick failed", extra={"error": type(exc).__name__})
+            ticks += max(1, int(self.interval))
+            await asyncio.sleep(self.interval)
+
+    async def start(self, _app=None) -> None:
+        self._task = asyncio.create_task(self.run())
+
+    async def stop(self, _app=None) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

@@ -1,0 +1,143 @@
+"""Case data: listing, reading (decrypting), messages both ways, status, audit, follow-up codes, retention.
+
+Nothing here knows who filed a case. Reviewers are named by their opaque user key in the audit log.
+Times that could point at a reporter are coarse: a case's `created_at` is rounded down to the hour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable
+
+from bot.reports.crypto import Sealer, check_code
+from bot.store import Store
+
+STATUSES = ("new", "in_review", "closed")
+MAX_FAILURES = 5
+LOCK_SECONDS = 3600
+SESSION_SECONDS = 1800
+HOUR = 3600
+
+
+class CaseBook:
+    def __init__(self, store: Store, sealer: Sealer, clock: Callable[[], float] = time.time):
+        self.store, self.sealer, self.clock = store, sealer, clock
+
+    # ---------------------------------------------------------------- reading
+
+    def cases(self, include_closed: bool = False) -> list[dict]:
+        where = "" if include_closed else "WHERE status != 'closed'"
+        return list(self.store.db.query(
+            f"SELECT ref, category, urgency, status, created_at, outcome, notified_at FROM reports {where} "
+            "ORDER BY CASE urgency WHEN 'urgent' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, created_at"))
+
+    def case(self, ref: str) -> dict | None:
+        """A case with its decrypted words and messages; TamperedError if any ciphertext was altered."""
+        row = next(self.store.db.query("SELECT * FROM reports WHERE ref = ?", [ref]), None)
+        if row is None:
+            return None
+        body = json.loads(self.sealer.open(ref, row["nonce"], row["ciphertext"]))
+        messages = [{"author": m["author"], "at": m["at"], "text": self.sealer.open(ref, m["nonce"], m["ciphertext"])}
+                    for m in self.store.db.query("SELECT * FROM report_messages WHERE ref = ? ORDER BY id", [ref])]
+        return {**{k: row[k] for k in ("ref", "category", "urgency", "status", "created_at", "outcome")}, "body": body,
+                "messages": messages}
+
+    def age(self, created_at: float) -> str:
+        hours = max(0, int((self.clock() - created_at) // HOUR))
+        return f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
+
+    # ---------------------------------------------------------------- writing
+
+    def add_message(self, ref: str, author: str, text: str) -> None:
+        nonce, ciphertext = self.sealer.seal(ref, text)
+        self.store.write(lambda db: db["report_messages"].insert(
+            {"ref": ref, "author": author, "at": self.clock(), "nonce": nonce, "ciphertext": ciphertext}))
+
+    def set_status(self, ref: str, status: str, outcome: str = "") -> None:
+        assert status in STATUSES
+        closed_at = self.clock() if status == "closed" else None
+        self.store.write(lambda db: db.execute("UPDATE reports SET status = ?, outcome = ?, closed_at = ? WHERE ref = ?",
+                                               [status, outcome or None, closed_at, ref]))
+
+    def audit(self, reviewer: str, action: str, ref: str) -> None:
+        self.store.write(lambda db: db["audit"].insert({"at": self.clock(), "reviewer": reviewer, "action": action, "ref": ref}))
+
+    def audit_log(self, ref: str | None = None) -> list[dict]:
+        if ref:
+            return list(self.store.db.query("SELECT at, reviewer, action, ref FROM audit WHERE ref = ? ORDER BY id", [ref]))
+        return list(self.store.db.query("SELECT at, reviewer, action, ref FROM audit ORDER BY id"))
+
+    # ---------------------------------------------------------------- reporter follow-up
+
+    def verify(self, ref: str, code: str) -> str:
+        """'ok', 'wrong' or 'locked'. An unknown reference answers like a wrong code (no probing for refs)."""
+        now = self.clock()
+        failures = self.store.db.execute("SELECT COUNT(*) FROM code_failures WHERE ref = ? AND at > ?", [ref, now - LOCK_SECONDS]).fetchone()[0]
+        if failures >= MAX_FAILURES:
+            return "locked"
+        row = next(self.store.db.query("SELECT code_hash, code_salt FROM reports WHERE ref = ?", [ref]), None)
+        if row and check_code(code, row["code_salt"], row["code_hash"]):
+            return "ok"
+        self.store.write(lambda db: db["code_failures"].insert({"ref": ref, "at": now}))
+        return "locked" if failures + 1 >= MAX_FAILURES else "wrong"
+
+    def open_session(self, ref: str) -> str:
+        """A short-lived token that lets the verified reporter answer without typing the code again."""
+        token = secrets.token_urlsafe(18)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        self.store.write(lambda db: db["case_sessions"].insert({"token_hash": digest, "ref": ref, "expires": self.clock() + SESSION_SECONDS}))
+        return token
+
+    def session_ref(self, token: str) -> str | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        row = next(self.store.db.query("SELECT ref, expires FROM case_sessions WHERE token_hash = ?", [digest]), None)
+        return row["ref"] if row and row["expires"] > self.clock() else None
+
+    # ---------------------------------------------------------------- reviewers, destinations, notifications
+
+    def is_reviewer(self, user_key: str) -> bool:
+        return self.store.db.execute("SELECT 1 FROM reviewers WHERE user_key = ?", [user_key]).fetchone() is not None
+
+    def set_reviewers(self, platform: str, user_keys: list[str]) -> None:
+        now = self.clock()
+
+        def replace(db):
+            db.execute("DELETE FROM reviewers WHERE platform = ?", [platform])
+            db["reviewers"].insert_all([{"user_key": k, "platform": platform, "updated_at": now} for k in user_keys], replace=True)
+
+        self.store.write(replace)
+
+    def set_destination(self, platform: str, target: str) -> None:
+        self.store.write(lambda db: db["destinations"].upsert({"platform": platform, "target": target, "updated_at": self.clock()},
+                                                             pk="platform"))
+
+    def destination(self, platform: str) -> str | None:
+        row = self.store.db.execute("SELECT target FROM destinations WHERE platform = ?", [platform]).fetchone()
+        return row[0] if row else None
+
+    def due_notifications(self) -> list[str]:
+        return [r[0] for r in self.store.db.execute(
+            "SELECT ref FROM reports WHERE notified_at IS NULL AND COALESCE(notify_after, 0) <= ? ORDER BY notify_after", [self.clock()])]
+
+    def mark_notified(self, ref: str) -> None:
+        self.store.write(lambda db: db.execute("UPDATE reports SET notified_at = ?, notify_after = NULL WHERE ref = ?",
+                                               [self.clock(), ref]))
+
+    # ---------------------------------------------------------------- retention
+
+    def purge(self, days: int) -> int:
+        """Delete closed cases (with their messages and failures) closed more than `days` days ago."""
+        cutoff = self.clock() - days * 86400
+
+        def delete(db):
+            refs = [r[0] for r in db.execute("SELECT ref FROM reports WHERE status = 'closed' AND closed_at < ?", [cutoff])]
+            for ref in refs:
+                for table in ("report_messages", "code_failures", "case_sessions"):
+                    db.execute(f"DELETE FROM {table} WHERE ref = ?", [ref])
+                db.execute("DELETE FROM reports WHERE ref = ?", [ref])
+            return len(refs)
+
+        return self.store.write(delete)

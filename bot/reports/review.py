@@ -1,0 +1,184 @@
+"""Reviewers work cases; reporters follow up with their reference and code. Both through cards.
+
+    reviewer: reports ──▶ list ──open──▶ case ──acknowledge / write to reporter / close (outcome)
+    reporter: case ──▶ form (reference, code) ──ok──▶ the case thread + a reply form (short-lived token)
+                                           └─wrong──▶ refused; 5 wrong in an hour lock the case for an hour
+
+Only members of the reviewers' group (the `reviewers` table, kept by each channel) see anything of a
+case; everyone else gets a plain refusal. Every reviewer action goes into the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.messages import Button, Card, FormField, Incoming, Option, Reply
+from bot.policy.pack import Pack
+from bot.reports.cases import CaseBook
+from bot.reports.crypto import TamperedError
+
+log = logging.getLogger("smpolicy.reports")
+
+REFUSAL = "Only the designated reviewers can see reports."
+OUTCOMES = (("Action taken", "action_taken"), ("No violation found", "no_violation"), ("Duplicate", "duplicate"),
+            ("Other", "other"))
+MESSAGE_LIMIT = 2000
+
+
+def _words(body: dict) -> str:
+    parts = [f"What happened: {body.get('what', '')}"]
+    for key, label in (("where", "Where"), ("link", "Link"), ("when", "When"), ("evidence", "Evidence")):
+        if body.get(key):
+            parts.append(f"{label}: {body[key]}")
+    return "\n".join(parts)
+
+
+def _thread(messages: list[dict], reader: str) -> str:
+    if not messages:
+        return "No messages yet."
+    names = {"reviewer": "Reviewer", "reporter": "Reporter"}
+    if reader == "reporter":
+        names["reporter"] = "You"
+    return "\n".join(f"{names[m['author']]}: {m['text']}" for m in messages)
+
+
+class ReviewDesk:
+    def __init__(self, book: CaseBook, pack: Pack):
+        self.book, self.pack = book, pack
+
+    def _category(self, section: str) -> str:
+        return self.pack.sections[section].title if section in self.pack.sections else "Other"
+
+    def notification(self, ref: str) -> Reply:
+        """What the reviewers' channel gets for a new case: category, urgency, the words, a button to open it."""
+        case = self.book.case(ref)
+        assert case is not None
+        urgency = case["urgency"]
+        title = f"New report {ref}" + (" (urgent)" if urgency == "urgent" else "")
+        text = f"{title}: {self._category(case['category'])}, urgency {urgency}.\n{_words(case['body'])}"
+        card = Card(title=title, body=_words(case["body"]), fields=(("Guideline", self._category(case["category"])), ("Urgency", urgency)),
+                    buttons=(Button("Open case", "case.open", ref, "primary"),))
+        return Reply(text, card)
+
+    # ---------------------------------------------------------------- reviewers
+
+    async def list_cases(self, incoming: Incoming) -> list[Reply]:
+        if not self.book.is_reviewer(incoming.user_key):
+            return [Reply(REFUSAL, private=True)]
+        rows = self.book.cases()
+        self.book.audit(incoming.user_key, "list", "")
+        if not rows:
+            return [Reply("No open cases.", private=True)]
+        lines = [f"{r['ref']}: {self._category(r['category'])}, {r['urgency']}, {self.book.age(r['created_at'])} old, {r['status']}"
+                 for r in rows]
+        buttons = tuple(Button(f"Open {r['ref']}", "case.open", r["ref"]) for r in rows[:20])
+        text = f"{len(rows)} open case(s):\n" + "\n".join(lines)
+        return [Reply(text, Card(title="Open cases", body="\n".join(lines), buttons=buttons), private=True)]
+
+    def _case_reply(self, ref: str) -> Reply:
+        case = self.book.case(ref)
+        assert case is not None
+        fields = (("Guideline", self._category(case["category"])), ("Urgency", case["urgency"]), ("Status", case["status"]),
+                  ("Age", self.book.age(case["created_at"])))
+        if case["outcome"]:
+            fields += (("Outcome", case["outcome"]),)
+        body = f"{_words(case['body'])}\n\nMessages:\n{_thread(case['messages'], 'reviewer')}"
+        buttons: tuple[Button, ...] = ()
+        if case["status"] != "closed":
+            buttons = (Button("Acknowledge", "case.ack", ref), Button("Write to reporter", "case.write", ref, "primary"),
+                       Button("Close case", "case.close", ref, "danger"))
+        return Reply(f"Case {ref}\n{body}", Card(title=f"Case {ref}", body=body, fields=fields, buttons=buttons), private=True)
+
+    async def reviewer_action(self, incoming: Incoming) -> list[Reply]:
+        if not self.book.is_reviewer(incoming.user_key):
+            return [Reply(REFUSAL, private=True)]
+        ref = incoming.value
+        try:
+            exists = self.book.case(ref) is not None
+        except TamperedError:
+            log.error("case failed its integrity check")
+            return [Reply(f"Case {ref} failed its integrity check: its stored text was altered or the key is wrong. "
+                          "Tell the policy owners who run the bot.", private=True)]
+        if not exists:
+            return [Reply(f"There is no case {ref[:20]}.", private=True)]
+        action = incoming.action_id
+        if action == "case.open":
+            self.book.audit(incoming.user_key, "open", ref)
+            return [self._case_reply(ref)]
+        if action == "case.ack":
+            self.book.set_status(ref, "in_review")
+            self.book.audit(incoming.user_key, "acknowledge", ref)
+            return [Reply(f"Case {ref} is now in review.", private=True), self._case_reply(ref)]
+        if action == "case.write":
+            form = (FormField("message", "Message to the reporter", "multiline", True, MESSAGE_LIMIT),)
+            return [Reply(f"Write to the reporter of case {ref}.", Card(title=f"Write about {ref}", form=form,
+                                                                         submit=Button("Send", "case.send", ref, "primary"),
+                                                                         note="The reporter reads it when they open the case with their code."),
+                          private=True)]
+        if action == "case.send":
+            text = incoming.form_dict().get("message", "").strip()
+            if not text or len(text) > MESSAGE_LIMIT:
+                return [Reply("Please write a message.", private=True,
+                              field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
+            self.book.add_message(ref, "reviewer", text)
+            self.book.audit(incoming.user_key, "message", ref)
+            return [Reply(f"Message saved on case {ref}; the reporter sees it when they open the case.", private=True)]
+        if action == "case.close":
+            form = (FormField("outcome", "Outcome", "choice", True, 40, tuple(Option(label, v) for label, v in OUTCOMES)),)
+            return [Reply(f"Close case {ref}.", Card(title=f"Close {ref}", form=form, submit=Button("Close case", "case.closed", ref, "danger")),
+                          private=True)]
+        if action == "case.closed":
+            outcome = incoming.form_dict().get("outcome", "")
+            if outcome not in {v for _, v in OUTCOMES}:
+                return [Reply("Choose an outcome.", private=True, field_errors=(("outcome", "Choose an outcome."),))]
+            self.book.set_status(ref, "closed", outcome)
+            self.book.audit(incoming.user_key, f"close:{outcome}", ref)
+            return [Reply(f"Case {ref} is closed ({outcome}).", private=True)]
+        return [Reply("I don't know that case action.", private=True)]
+
+    # ---------------------------------------------------------------- reporters
+
+    async def lookup_form(self, incoming: Incoming) -> list[Reply]:
+        form = (FormField("ref", "Case reference", "text", True, 20, placeholder="R-XXXXXX"),
+                FormField("code", "Follow-up code", "text", True, 40, placeholder="XXXX-XXXX-XXXX"))
+        card = Card(title="Open your case", body="Enter the reference and code you got when you filed the report.",
+                    form=form, submit=Button("Open", "case.verify", "-", "primary"),
+                    note="Nobody can see who opens a case; the code is the only key.")
+        return [Reply("Open your case: enter its reference and follow-up code.", card, private=True)]
+
+    def _reporter_view(self, ref: str, token: str) -> Reply:
+        case = self.book.case(ref)
+        assert case is not None
+        status = {"new": "received", "in_review": "in review", "closed": "closed"}[case["status"]]
+        body = f"Status: {status}.\n\nMessages:\n{_thread(case['messages'], 'reporter')}"
+        form: tuple[FormField, ...] = ()
+        submit = None
+        if case["status"] != "closed":
+            form = (FormField("message", "Your answer", "multiline", True, MESSAGE_LIMIT),)
+            submit = Button("Send", "case.reply", token, "primary")
+        return Reply(f"Case {ref}. {body}", Card(title=f"Your case {ref}", body=body, form=form, submit=submit,
+                                                 note="Don't include your name or anything that identifies you."), private=True)
+
+    async def verify(self, incoming: Incoming) -> list[Reply]:
+        form = incoming.form_dict()
+        ref, code = form.get("ref", "").strip().upper(), form.get("code", "").strip()
+        if not ref or not code:
+            return [Reply("Enter both the reference and the code.", private=True,
+                          field_errors=tuple((k, "Required.") for k in ("ref", "code") if not form.get(k, "").strip()))]
+        result = self.book.verify(ref, code)
+        if result == "locked":
+            return [Reply("Too many wrong codes for this case: it is locked for an hour.", private=True,
+                          field_errors=(("code", "Locked for an hour after 5 wrong codes."),))]
+        if result != "ok":
+            return [Reply("That reference and code don't match.", private=True, field_errors=(("code", "Reference and code don't match."),))]
+        return [self._reporter_view(ref, self.book.open_session(ref))]
+
+    async def reply(self, incoming: Incoming) -> list[Reply]:
+        ref = self.book.session_ref(incoming.value)
+        if ref is None:
+            return [Reply("This case view has expired. Open the case again with its reference and code.", private=True)]
+        text = incoming.form_dict().get("message", "").strip()
+        if not text or len(text) > MESSAGE_LIMIT:
+            return [Reply("Please write a message.", private=True, field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
+        self.book.add_message(ref, "reporter", text)
+        return [Reply("Your answer is saved on the case. The reviewers will see it.", private=True), self._reporter_view(ref, incoming.value)]

@@ -1,0 +1,161 @@
+"""Cases, codes, encryption and retention, below the channels."""
+
+import base64
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from adapters.cli import main
+from bot.messages import incoming_action
+from bot.reports.cases import CaseBook
+from bot.reports.crypto import Sealer, TamperedError, load_keys, new_key
+from bot.reports.flow import RateLimit, ReportDesk
+from bot.store import Store
+
+
+class Clock:
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def env(tmp_path, pack):
+    clock = Clock()
+    store = Store(tmp_path / "r.db")
+    sealer = Sealer(load_keys("", tmp_path))
+    desk = ReportDesk(store, sealer, pack, notify_delay=0, clock=clock)
+    return store, CaseBook(store, sealer, clock=clock), desk, clock
+
+
+async def file(desk, what="Someone posted client data", user="u1", token="t1"):
+    [reply] = await desk.submit(incoming_action("web", user, "c", "report.submit", token, {"what": what}))
+    fields = dict(reply.card.fields)
+    return fields["Case"], fields["Follow-up code"]
+
+
+def test_key_file_is_created_0600_and_reused(tmp_path):
+    keys = load_keys("", tmp_path)
+    mode = stat.S_IMODE(os.stat(tmp_path / "report.key").st_mode)
+    assert mode == 0o600 and keys == load_keys("", tmp_path) and len(keys[0]) == 32
+
+
+def test_bad_configured_key_is_refused(tmp_path):
+    from bot.reports.crypto import KeyError_
+    with pytest.raises(KeyError_, match="SMPOLICY_REPORT_KEY"):
+        load_keys(base64.urlsafe_b64encode(b"short").decode(), tmp_path)
+
+
+async def test_text_is_encrypted_at_rest_and_tampering_is_detected(env, tmp_path):
+    store, book, desk, _ = env
+    ref, _ = await file(desk, "The intern leaked the Globex contract")
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("r.db*"))
+    assert b"Globex" not in raw
+    assert book.case(ref)["body"]["what"] == "The intern leaked the Globex contract"
+    row = store.db.execute("SELECT ciphertext FROM reports WHERE ref = ?", [ref]).fetchone()
+    ct = bytearray(base64.b64decode(row[0]))
+    ct[3] ^= 1
+    store.db.execute("UPDATE reports SET ciphertext = ? WHERE ref = ?", [base64.b64encode(bytes(ct)).decode(), ref])
+    with pytest.raises(TamperedError):
+        book.case(ref)
+
+
+async def test_ciphertext_moved_to_another_case_is_detected(env):
+    store, book, desk, _ = env
+    a, _ = await file(desk, "first", token="a")
+    b, _ = await file(desk, "second", token="b")
+    nonce, ct = store.db.execute("SELECT nonce, ciphertext FROM reports WHERE ref = ?", [a]).fetchone()
+    store.db.execute("UPDATE reports SET nonce = ?, ciphertext = ? WHERE ref = ?", [nonce, ct, b])
+    with pytest.raises(TamperedError):
+        book.case(b)
+
+
+async def test_codes_are_hashed_and_five_wrong_codes_lock_the_case_for_an_hour(env):
+    store, book, desk, clock = env
+    ref, code = await file(desk)
+    assert code.replace("-", "") not in str(store.db.execute("SELECT * FROM reports").fetchall())
+    assert book.verify(ref, code) == "ok" and book.verify(ref, code.lower()) == "ok"
+    results = [book.verify(ref, "AAAA-BBBB-CCCC") for _ in range(5)]
+    assert results == ["wrong"] * 4 + ["locked"]
+    assert book.verify(ref, code) == "locked"
+    clock.now += 3601
+    assert book.verify(ref, code) == "ok"
+    assert book.verify("R-NOPE00", code) == "wrong"
+
+
+async def test_at_most_five_reports_an_hour_per_person(pack, tmp_path):
+    store = Store(tmp_path / "x.db")
+    now = [0.0]
+    desk = ReportDesk(store, Sealer(b"k" * 32), pack, limit=RateLimit(clock=lambda: now[0]))
+    for i in range(5):
+        await file(desk, token=f"t{i}")
+    [refused] = await desk.submit(incoming_action("web", "u1", "c", "report.submit", "t6", {"what": "x"}))
+    assert "5 reports in the last hour" in refused.text
+    await file(desk, user="someone-else", token="t7")
+    now[0] = 3601
+    await file(desk, token="t8")
+    assert store.db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 7
+
+
+async def test_filing_time_is_coarse_and_notification_delay_is_random(pack, tmp_path):
+    store = Store(tmp_path / "x.db")
+    desk = ReportDesk(store, Sealer(b"k" * 32), pack, notify_delay=120, clock=lambda: 1_800_001_234.5)
+    refs = [(await file(desk, token=f"t{i}", user=f"u{i}"))[0] for i in range(12)]
+    rows = store.db.execute("SELECT created_at, notify_after FROM reports").fetchall()
+    assert {r[0] for r in rows} == {1_800_001_234.5 - 1_800_001_234.5 % 3600}
+    delays = {r[1] - 1_800_001_234.5 for r in rows}
+    assert all(0 <= d <= 120 for d in delays) and len(delays) > 3 and len(refs) == 12
+
+
+async def test_retention_purges_closed_cases_only(env):
+    store, book, desk, clock = env
+    closed, _ = await file(desk, token="a")
+    still_open, _ = await file(desk, token="b")
+    book.add_message(closed, "reviewer", "thanks")
+    book.set_status(closed, "closed", "action_taken")
+    clock.now += 364 * 86400
+    assert book.purge(365) == 0
+    clock.now += 2 * 86400
+    assert book.purge(365) == 1
+    assert book.case(closed) is None and book.case(still_open) is not None
+    assert store.db.execute("SELECT COUNT(*) FROM report_messages").fetchone()[0] == 0
+
+
+async def test_key_rotation_with_rekey(tmp_path, pack, monkeypatch, capsys):
+    old, new = new_key(), new_key()
+    store = Store(tmp_path / "smpolicy.db")
+    desk = ReportDesk(store, Sealer(load_keys(old, tmp_path)), pack)
+    ref, _ = await file(desk, "rotate me")
+    store.close()
+    monkeypatch.setenv("SMPOLICY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SMPOLICY_REPORT_KEY", f"{new},{old}")
+    assert main(["reports", "rekey"]) == 0
+    assert "re-encrypted 1 record" in capsys.readouterr().out
+    monkeypatch.setenv("SMPOLICY_REPORT_KEY", new)  # the old key can now be dropped
+    assert main(["reports", "show", ref]) == 0
+    assert "what: rotate me" in capsys.readouterr().out
+
+
+async def test_cli_list_show_export_purge(tmp_path, pack, monkeypatch, capsys):
+    monkeypatch.setenv("SMPOLICY_DATA_DIR", str(tmp_path))
+    store = Store(tmp_path / "smpolicy.db")
+    sealer = Sealer(load_keys("", tmp_path))
+    desk = ReportDesk(store, sealer, pack, notify_delay=0)
+    ref, _ = await file(desk, "Screenshots of the Acme deal on X")
+    store.close()
+    assert main(["reports", "list"]) == 0
+    out = capsys.readouterr().out
+    assert ref in out and "not yet announced to reviewers" in out
+    assert main(["reports", "show", ref]) == 0
+    assert "Screenshots of the Acme deal" in capsys.readouterr().out
+    assert main(["reports", "export", "--csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "ref,status,urgency,guideline,filed_utc,outcome,messages" and lines[1].startswith(ref + ",new,normal,other,")
+    assert main(["reports", "show", "R-NONE00"]) == 1
+    assert main(["reports", "purge", "--days", "1"]) == 0
+    assert "deleted 0 case(s)" in capsys.readouterr().out
+    assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 1
