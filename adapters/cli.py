@@ -155,6 +155,55 @@ def cmd_reports(args: argparse.Namespace) -> int:
     return USAGE_ERROR
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """`quiz send` runs this week's round once; `quiz stats` prints the statistics."""
+    import asyncio
+    import csv
+    import time
+
+    settings = _settings()
+    if args.quiz_command == "stats":
+        from bot.quiz import stats
+        from bot.store import Store
+
+        store = Store(settings.db_path)
+        pack = load_policy(settings.content_dir, content.default_dir(), settings.contact)[0]
+        tables = [("rounds", stats.rounds(store)), ("hardest questions", stats.hardest(store, pack)),
+                  ("weakest sections", stats.weakest(store, pack))]
+        if args.csv:
+            writer = csv.writer(sys.stdout)
+            for name, rows in tables:
+                for row in rows:
+                    writer.writerow([name, *[f"{k}={v}" for k, v in row.items()]])
+            return 0
+        for name, rows in tables:
+            print(f"{name}:")
+            if not rows:
+                print("  (none yet)")
+            for row in rows:
+                print("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+        return 0
+
+    from adapters.server import SCHEDULER, STORE, create_app
+    from bot.quiz.rounds import round_id
+
+    app = create_app(settings)
+    scheduler = app[SCHEDULER]
+    rid = args.round or round_id(time.time(), settings.timezone)
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(f"\rquiz round {rid}: {done}/{total} [{'#' * filled}{'.' * (width - filled)}]", end="", file=sys.stderr, flush=True)
+
+    result = asyncio.run(scheduler.rounds.run(rid, scheduler.audiences, progress))
+    app[STORE].close()
+    print(file=sys.stderr)
+    print(f"round {rid}: {result.sent} sent now, {result.already} had it already, {result.opted_out} opted out, "
+          f"{result.failed} failed (of {result.audience})")
+    return 0 if result.failed == 0 else 1
+
+
 def rekey(book) -> int:
     """Re-encrypt every report and message with the newest key (after adding it in front of the old one)."""
     count = 0
@@ -197,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, help="override SMPOLICY_REPORT_RETENTION_DAYS")
     reports_sub.add_parser("rekey", help="re-encrypt everything with the first key of SMPOLICY_REPORT_KEY")
     reports.set_defaults(func=cmd_reports)
+    quiz = sub.add_parser("quiz", help="weekly quiz rounds and statistics")
+    quiz_sub = quiz.add_subparsers(dest="quiz_command", required=True)
+    send = quiz_sub.add_parser("send", help="send this week's round now (safe to repeat: nobody gets it twice)")
+    send.add_argument("--round", help="round id (default: this ISO week, e.g. 2026-W48)")
+    stats = quiz_sub.add_parser("stats", help="per round: sent, started, finished, average score; hardest questions; weakest sections")
+    stats.add_argument("--csv", action="store_true")
+    quiz.set_defaults(func=cmd_quiz)
     teams = sub.add_parser("teams", help="Microsoft Teams helpers")
     teams_sub = teams.add_subparsers(dest="teams_command", required=True)
     package = teams_sub.add_parser("package", help="write the Teams app package (zip) to sideload")

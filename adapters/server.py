@@ -14,9 +14,11 @@ import content
 from adapters import logs
 from adapters.metrics import Metrics
 from adapters.notifier import Destination, Notifier
+from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
+from bot.quiz.rounds import Audience
 from bot.reports.crypto import KeyError_, Sealer, load_key
 from bot.routes import build_bot
 from bot.settings import Settings
@@ -29,6 +31,7 @@ METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
 TEAMS = web.AppKey("teams", object)
 NOTIFIER = web.AppKey("notifier", object)
+SCHEDULER = web.AppKey("scheduler", object)
 
 
 def channel_of(path: str) -> str:
@@ -103,23 +106,31 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(close_store)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core)])
     destinations: list[Destination] = []
+    audiences: list[Audience] = []
     if settings.slack_enabled:
         from adapters.slack.app import SlackChannel
 
         slack = SlackChannel(settings, bot, store)
         slack.mount(app)
         destinations.append(Destination("slack", slack.review_ready, slack.notify_reviewers))
+        audiences.append(Audience("slack", slack.quiz_people, slack.deliver_quiz, slack.confirm_quiz))
     # Teams is always mounted: with no MicrosoftAppId it serves the Bot Framework Emulator.
     from adapters.teams.app import TeamsChannel
 
     teams = TeamsChannel(settings, bot, store)
     teams.mount(app)
     destinations.append(Destination("teams", teams.review_ready, teams.notify_reviewers))
+    audiences.append(Audience("teams", teams.quiz_people, teams.deliver_quiz))
     app[TEAMS] = teams
     notifier = Notifier(bot, destinations, settings.report_retention_days)
     app[NOTIFIER] = notifier
     app.on_startup.append(notifier.start)
     app.on_shutdown.append(notifier.stop)
+    scheduler = QuizScheduler(bot.rounds, audiences, settings.quiz_schedule, settings.timezone)
+    app[SCHEDULER] = scheduler
+    if settings.quiz_rounds:
+        app.on_startup.append(scheduler.start)
+        app.on_shutdown.append(scheduler.stop)
     return app
 
 

@@ -12,6 +12,7 @@ from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import Answer, Engine
 from bot.policy.pack import Pack
 from bot.quiz.flow import QuizMaster
+from bot.quiz.rounds import Rounds
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Sealer
 from bot.reports.flow import ReportDesk, report_form
@@ -45,6 +46,7 @@ class Bot:
     cases: CaseBook
     review: ReviewDesk
     quiz: QuizMaster
+    rounds: Rounds
 
 
 def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None,
@@ -55,6 +57,16 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed(), notify_delay=notify_delay)
     cases = CaseBook(store, sealer)
     review = ReviewDesk(cases, pack)
+    rounds = Rounds(store, quiz)
+
+    async def quiz_off(incoming: Incoming) -> list[Reply]:
+        rounds.set_opt_out(incoming.user_key, True)
+        return [Reply("Done: no more weekly quiz invitations. Say \"quiz on\" to get them again; \"quiz\" still starts one any time.",
+                      private=True)]
+
+    async def quiz_on(incoming: Incoming) -> list[Reply]:
+        rounds.set_opt_out(incoming.user_key, False)
+        return [Reply("Welcome back: you'll get the weekly quiz invitation again.", private=True)]
 
     async def open_report(incoming: Incoming) -> list[Reply]:
         return [report_form(pack)]
@@ -75,6 +87,8 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
                       "for example \"can I post a photo from the team offsite?\"")]
 
     handlers = [
+        Handler("quiz.off", _word("quiz off", "quiz stop", "stop quiz"), quiz_off),
+        Handler("quiz.on", _word("quiz on"), quiz_on),
         Handler("home", _action("home.open"), home),
         Handler("ask.prompt", _action("ask.prompt"), ask_prompt),
         Handler("quiz.start", lambda m: _word("quiz", "start quiz", "take a quiz")(m) or _action("quiz.start")(m), quiz.begin),
@@ -91,7 +105,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         Handler("case.reply", _action("case.reply"), review.reply),
     ]
     core = Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
-    return Bot(core, cases, review, quiz)
+    return Bot(core, cases, review, quiz, rounds)
 
 
 def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:

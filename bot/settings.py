@@ -31,6 +31,32 @@ def _number(text: str, name: str, default: float, low: float, high: float, whole
     return value
 
 
+def _check_schedule(schedule: str, timezone: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from cronsim import CronSim, CronSimError
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"SMPOLICY_TIMEZONE: {timezone!r} is not a time zone name such as UTC or Europe/Berlin") from None
+    try:
+        next(CronSim(schedule, datetime.now(zone)))
+    except (CronSimError, StopIteration):
+        raise SettingsError(f"SMPOLICY_QUIZ_SCHEDULE: {schedule!r} is not a cron expression such as '0 10 * * MON'") from None
+
+
+def _switch(text: str, name: str, default: bool = True) -> bool:
+    if not text:
+        return default
+    if text.lower() in ("1", "on", "true", "yes"):
+        return True
+    if text.lower() in ("0", "off", "false", "no"):
+        return False
+    raise SettingsError(f"{name}: {text!r} is not on or off")
+
+
 def _list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -52,6 +78,10 @@ class Settings:
     slack_review_channel: str = ""
     teams_admins: tuple[str, ...] = ()
     web_reviewers: tuple[str, ...] = ()
+    quiz_schedule: str = "0 10 * * MON"
+    timezone: str = "UTC"
+    slack_quiz_channel: str = ""
+    quiz_rounds: bool = True
     slack_bot_token: str = _secret_field()
     slack_signing_secret: str = _secret_field()
     slack_app_token: str = _secret_field()
@@ -84,6 +114,8 @@ class Settings:
             raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
         delay = _number(get("SMPOLICY_REPORT_NOTIFY_DELAY"), "SMPOLICY_REPORT_NOTIFY_DELAY", 120, 0, 86400)
         retention = int(_number(get("SMPOLICY_REPORT_RETENTION_DAYS"), "SMPOLICY_REPORT_RETENTION_DAYS", 365, 1, 36500, whole=True))
+        schedule, timezone = get("SMPOLICY_QUIZ_SCHEDULE") or "0 10 * * MON", get("SMPOLICY_TIMEZONE") or "UTC"
+        _check_schedule(schedule, timezone)
         token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET")
         if bool(token) != bool(secret):
             missing = "SLACK_SIGNING_SECRET" if token else "SLACK_BOT_TOKEN"
@@ -112,4 +144,5 @@ class Settings:
                    teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,
                    teams_tenant_id=tenant, report_notify_delay=delay, report_retention_days=retention,
                    slack_review_channel=get("SMPOLICY_SLACK_REVIEW_CHANNEL"), teams_admins=_list(get("SMPOLICY_TEAMS_ADMINS")),
-                   web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")))
+                   web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")), quiz_schedule=schedule, timezone=timezone,
+                   slack_quiz_channel=get("SMPOLICY_SLACK_QUIZ_CHANNEL"), quiz_rounds=_switch(get("SMPOLICY_QUIZ_ROUNDS"), "SMPOLICY_QUIZ_ROUNDS"))

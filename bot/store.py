@@ -62,7 +62,14 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["destinations"].create({"platform": str, "target": str, "updated_at": float}, pk="platform")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # Weekly quiz rounds: the send log makes each person get a round at most once, across restarts.
+    db["quiz_rounds"].create({"round_id": str, "started_at": float, "finished_at": float}, pk="round_id")
+    db["quiz_sends"].create({"round_id": str, "user_key": str, "state": str, "channel": str, "at": float}, pk=("round_id", "user_key"))
+    db["quiz_optout"].create({"user_key": str, "at": float}, pk="user_key")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 class Store:

@@ -19,14 +19,11 @@ from dataclasses import replace
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, render
+from adapters.slack.pacing import AdaptivePacer, ThrottleAwareRateLimitHandler
 from bot.messages import Incoming, Reply, incoming_action
 from bot.routes import Bot
 from bot.settings import Settings
@@ -39,14 +36,15 @@ HELP_WORDS = {"", "help", "?", "menu"}
 ROSTER_SECONDS = 300
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
-    """The one Web API client: SLACK_API_URL as base, retries on 429, connection and server errors."""
+def web_client(settings: Settings, pacer: AdaptivePacer) -> AsyncWebClient:
+    """The one Web API client: SLACK_API_URL as base, retries on 429 (telling the fan-out pacer),
+    connection and server errors."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url or DEFAULT_API,
         timeout=10,
         retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=100),  # a long fan-out waits out Retry-After each time
+            ThrottleAwareRateLimitHandler(pacer, max_retry_count=100),  # a long fan-out waits out Retry-After each time
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=3),
         ],
@@ -66,8 +64,10 @@ class SlackChannel:
 
     def __init__(self, settings: Settings, bot: Bot, store: Store):
         self.bot, self.core, self.store, self.pack = bot, bot.core, store, bot.core.pack
-        self.client = web_client(settings)
+        self.fanout = AdaptivePacer()
+        self.client = web_client(settings, self.fanout)
         self.review_channel = settings.slack_review_channel
+        self.quiz_channel = settings.slack_quiz_channel
         # Built-in middleware for features this bot doesn't use (workflow functions, assistant threads) is off.
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret, process_before_response=True,
                             attaching_function_token_enabled=False, ignoring_self_assistant_message_events_enabled=False,
@@ -133,6 +133,50 @@ class SlackChannel:
                 break
         self.bot.cases.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
         self._roster_at = time.monotonic()
+
+    # ---------------------------------------------------------------- weekly quiz rounds
+
+    async def quiz_people(self) -> list[str]:
+        """Active humans of the workspace (users.list without bots, deleted users and Slackbot), or the
+        members of SMPOLICY_SLACK_QUIZ_CHANNEL among them when it is set."""
+        if not self._team_id:
+            self._team_id = (await self.client.auth_test())["team_id"]
+        humans: list[str] = []
+        cursor = None
+        while True:
+            page = await self.client.users_list(cursor=cursor, limit=200)
+            humans += [u["id"] for u in page.get("members", [])
+                       if not u.get("deleted") and not u.get("is_bot") and not u.get("is_app_user") and u.get("id") != "USLACKBOT"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        if self.quiz_channel:
+            members: set[str] = set()
+            cursor = None
+            while True:
+                page = await self.client.conversations_members(channel=self.quiz_channel, cursor=cursor, limit=200)
+                members.update(page.get("members", []))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            humans = [h for h in humans if h in members]
+        return [inbound.user_key(self._team_id, h) for h in humans]
+
+    async def deliver_quiz(self, user_key: str, reply: Reply, round_id: str) -> None:
+        """The invitation in the person's DM with the app (posting to a user id opens it), tagged with the
+        round in message metadata so a resumed round can tell whether it arrived."""
+        user_id = user_key.rsplit(":", 1)[1]
+        metadata = {"event_type": "smpolicy_quiz_round", "event_payload": {"round": round_id}}
+        for message in render.messages(reply):
+            await self.fanout.slot()
+            await self.client.chat_postMessage(channel=user_id, metadata=metadata, **message)
+            self.fanout.success()
+
+    async def confirm_quiz(self, user_key: str, round_id: str) -> bool:
+        """Whether this round's invitation is already in the person's DM."""
+        channel = await self.dm_channel(user_key.rsplit(":", 1)[1])
+        history = await self.client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
+        return any(((m.get("metadata") or {}).get("event_payload") or {}).get("round") == round_id for m in history.get("messages", []))
 
     # ---------------------------------------------------------------- listeners
 

@@ -162,6 +162,16 @@ class TeamsChannel(Bot):
         await self.adapter.continue_conversation(reference, deliver, self.app_id or None)
         return True
 
+    # ---------------------------------------------------------------- weekly quiz rounds
+
+    async def quiz_people(self) -> list[str]:
+        """Everyone with a stored conversation reference (they installed the app)."""
+        return [r[0] for r in self.store.db.execute("SELECT user_key FROM teams_references ORDER BY user_key")]
+
+    async def deliver_quiz(self, user_key: str, reply: Reply, round_id: str) -> None:
+        if not await self.send_proactive(user_key, [reply]):
+            raise LookupError("no conversation reference")
+
     # ---------------------------------------------------------------- HTTP
 
     async def handle_http(self, request: web.Request) -> web.Response:

@@ -32,18 +32,17 @@ def choose(questions: list[Question], cards: dict[str, tuple[int, float]], now: 
         box, due = card
         return (1 if due <= now else 2, due, rng.random())
 
-    ordered = sorted(questions, key=rank)
+    ranked = sorted(((rank(q), q) for q in questions), key=lambda pair: pair[0])
     picked: list[Question] = []
     used_sections: set[str] = set()
-    for q in ordered:
-        if len(picked) == count:
-            break
-        if q.section.split(".")[0] not in used_sections:
-            picked.append(q)
-            used_sections.add(q.section.split(".")[0])
-    for q in ordered:
-        if len(picked) == count:
-            break
-        if q not in picked:
-            picked.append(q)
+    # Tier by tier (unseen, due, not yet due): one question per section first, then the rest of the tier.
+    for tier in (0, 1, 2):
+        members = [q for r, q in ranked if r[0] == tier]
+        for q in members:
+            if len(picked) < count and q.section.split(".")[0] not in used_sections:
+                picked.append(q)
+                used_sections.add(q.section.split(".")[0])
+        for q in members:
+            if len(picked) < count and q not in picked:
+                picked.append(q)
     return picked

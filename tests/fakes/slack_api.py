@@ -42,9 +42,15 @@ def block_problems(blocks: list) -> list[str]:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
+        self.record = record  # False: count calls instead of keeping them (long benchmarks)
+        self.counts: dict[str, int] = {}
         self.calls: list[Call] = []
         self.channel_members: dict[str, list[str]] = {}
+        self.users: list[dict] = []
+        self.per_second: dict[str, int] = {}  # method -> calls accepted per second; 429 with Retry-After above
+        self._window: dict[str, list[float]] = {}
+        self.messages: dict[str, list[dict]] = {}  # DM channel -> messages posted there
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls answer 429
         self.delay: dict[str, float] = {}
         self.fail: dict[str, int] = {}  # method -> how many more calls answer 500
@@ -101,22 +107,41 @@ class FakeSlack:
         args = await self._args(request)
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
+        limit = self.per_second.get(method)
+        if limit:
+            now = time.monotonic()
+            window = [t for t in self._window.get(method, []) if t > now - 1.0]
+            if len(window) >= limit:
+                self._window[method] = window
+                self._note(method + ":429", args)
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            window.append(now)
+            self._window[method] = window
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
-            self.calls.append(Call(method + ":429", args))
+            self._note(method + ":429", args)
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
         if self.fail.get(method, 0) > 0:
             self.fail[method] -= 1
-            self.calls.append(Call(method + ":500", args))
+            self._note(method + ":500", args)
             return web.Response(status=500, text="oops")
-        self.calls.append(Call(method, args))
+        self._note(method, args)
         return web.json_response(self.answer(method, args))
+
+    def _note(self, method: str, args: dict) -> None:
+        self.counts[method] = self.counts.get(method, 0) + 1
+        if self.record:
+            self.calls.append(Call(method, args))
 
     def answer(self, method: str, args: dict) -> dict:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smpolicy", "team": "Acme"}
         if method == "apps.connections.open":
             return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
+        if method == "users.list":
+            return {"ok": True, "members": self.users, "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.history":
+            return {"ok": True, "messages": list(reversed(self.messages.get(args.get("channel", ""), [])))}
         if method == "conversations.members":
             return {"ok": True, "members": self.channel_members.get(args.get("channel", ""), []),
                     "response_metadata": {"next_cursor": ""}}
@@ -128,7 +153,14 @@ class FakeSlack:
             problems = block_problems(args.get("blocks") or [])
             if problems:
                 return {"ok": False, "error": "invalid_blocks", "problems": problems}
-            return {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{next(self.ts):06d}"}
+            channel = str(args.get("channel"))
+            channel = "D" + channel if channel.startswith("U") else channel  # posting to a user id opens the app DM
+            ts = f"1700000000.{next(self.ts):06d}"
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            self.messages.setdefault(channel, []).append({"ts": ts, "text": args.get("text") if self.record else "", "metadata": metadata})
+            return {"ok": True, "channel": channel, "ts": ts}
         if method in ("views.open", "views.publish", "views.update"):
             view = args.get("view") or {}
             if len(view.get("blocks", [])) > 100:
