@@ -52,6 +52,33 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check a draft post, or one draft per stdin line with `-`."""
+    from bot.check.checker import MAX_DRAFT, Checker, DraftError
+
+    settings = _settings()
+    try:
+        pack = load_policy(settings.content_dir, content.default_dir(), settings.contact)[0]
+    except PackError as exc:
+        raise SystemExit(f"smpolicy: the content pack has problems:\n{exc}") from None
+    checker = Checker(pack)
+    if args.draft == ["-"]:
+        for line in sys.stdin:
+            try:
+                out = checker.check(line.rstrip("\n")).to_json()
+            except DraftError as exc:
+                out = {"error": str(exc), "verdict": None, "findings": []}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    try:
+        result = checker.check(" ".join(args.draft))
+    except DraftError as exc:
+        print(f"smpolicy check: {exc} (check one draft of 1 to {MAX_DRAFT:,} characters)", file=sys.stderr)
+        return USAGE_ERROR
+    print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else result.answer)
+    return 0
+
+
 def cmd_content_check(args: argparse.Namespace) -> int:
     """Validate a content pack; print each problem as file:line: message."""
     folder = Path(args.dir) if args.dir else (_settings().content_dir or content.default_dir())
@@ -229,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("question", nargs="+", help="the question, or - to read one question per line from stdin")
     ask.set_defaults(func=cmd_ask)
+    check_cmd = sub.add_parser("check", help="check a draft post against the guidelines before posting it")
+    check_cmd.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    check_cmd.add_argument("draft", nargs="+", help="the draft, or - to read one draft per line from stdin")
+    check_cmd.set_defaults(func=cmd_check)
     content_cmd = sub.add_parser("content", help="work with content packs")
     content_sub = content_cmd.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate a content pack folder")

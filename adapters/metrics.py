@@ -16,12 +16,14 @@ class Metrics:
         self.answers = Counter("smpolicy_answers", "Policy answers by verdict", ["verdict"], registry=self.registry)
         self.reports = Counter("smpolicy_reports_filed", "Reports filed", registry=self.registry)
         self.quiz = Counter("smpolicy_quiz_answers", "Quiz answers by result", ["result"], registry=self.registry)
+        self.checks = Counter("smpolicy_draft_checks", "Draft checks by verdict", ["verdict"], registry=self.registry)
 
     def hooks(self) -> Hooks:
         """Core callbacks that count, with labels that never name a person."""
         return Hooks(answered=lambda a: self.answers.labels(a.verdict).inc(),
                      report_filed=self.reports.inc,
-                     quiz_answered=lambda ok: self.quiz.labels("right" if ok else "wrong").inc())
+                     quiz_answered=lambda ok: self.quiz.labels("right" if ok else "wrong").inc(),
+                     checked=lambda verdict: self.checks.labels(verdict).inc())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -24,6 +24,7 @@ HELP_TEXT = (
     "- Ask me anything, e.g. \"can I post about our product launch?\": I answer with the guideline and a quote.\n"
     "- \"report\": report a concern anonymously, through a form.\n"
     "- \"quiz\": a quick three-question quiz on the guidelines.\n"
+    "- \"check: <your draft post>\": I check a draft before you post it.\n"
     "- \"help\": this message."
 )
 HELP_WORDS = re.compile(r"^\s*(?:/?help|\?|hi|hello|hey|start|menu)\s*[.!?]*\s*$", re.I)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.check.checker import Checker, CheckResult, DraftError
 from bot.core import HELP_TEXT, Core, Handler
 from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import Answer, Engine
@@ -27,6 +28,19 @@ class Hooks:
     answered: Callable[[Answer], None] = lambda answer: None
     report_filed: Callable[[], None] = lambda: None
     quiz_answered: Callable[[bool], None] = lambda correct: None
+    checked: Callable[[str], None] = lambda verdict: None
+
+
+CHECK = re.compile(r"^\s*/?check\s*:?\s+(.+)$", re.I | re.S)
+CHECK_TITLES = {"ok": "Looks fine to post", "review": "Review before posting", "do_not_post": "Don't post this as it is"}
+
+
+def check_reply(result: CheckResult, pack: Pack) -> Reply:
+    """A checked draft as a reply: the answer, one field per finding (guideline and reason)."""
+    fields = tuple((pack.section(f.section).title, f"\u201c{f.excerpt}\u201d: {f.reason} {f.suggest}") for f in result.findings)
+    card = Card(title=CHECK_TITLES[result.verdict], body=result.answer.split("\n")[0], fields=fields,
+                note=f"Policy version {result.policy_version}. Drafts are not stored.")
+    return Reply(result.answer, card, private=True)
 
 
 def _word(*words: str) -> Callable[[Incoming], bool]:
@@ -58,6 +72,16 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     cases = CaseBook(store, sealer)
     review = ReviewDesk(cases, pack)
     rounds = Rounds(store, quiz)
+    checker = Checker(pack)
+
+    async def check_draft(incoming: Incoming) -> list[Reply]:
+        draft = CHECK.match(incoming.text).group(1)
+        try:
+            result = checker.check(draft)
+        except DraftError as exc:
+            return [Reply(f"I can't check that: {exc}.", private=True)]
+        hooks.checked(result.verdict)
+        return [check_reply(result, pack)]
 
     async def quiz_off(incoming: Incoming) -> list[Reply]:
         rounds.set_opt_out(incoming.user_key, True)
@@ -87,6 +111,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
                       "for example \"can I post a photo from the team offsite?\"")]
 
     handlers = [
+        Handler("check", lambda m: m.kind == "message" and bool(CHECK.match(m.text)), check_draft),
         Handler("quiz.off", _word("quiz off", "quiz stop", "stop quiz"), quiz_off),
         Handler("quiz.on", _word("quiz on"), quiz_on),
         Handler("home", _action("home.open"), home),

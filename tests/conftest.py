@@ -53,3 +53,16 @@ async def connector():
     fake = await FakeConnector().start()
     yield fake
     await fake.close()
+
+
+@pytest.fixture
+async def client(tmp_path):
+    """The app (no platform configured) on loopback, real HTTP and SQLite."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from adapters.server import create_app
+    from bot.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db"))
+    async with TestClient(TestServer(app)) as c:
+        yield c

@@ -245,6 +245,16 @@ class SlackChannel:
                                        "", "report.open")
             self.spawn(self.open_modal(body["trigger_id"], _form_reply(await self.core.handle(incoming))))
 
+        @app.shortcut("smpolicy.check")
+        async def check_message(ack, body, respond):
+            """The message shortcut "Check against the guidelines": the verdict, privately, to whoever asked."""
+            await ack()
+            text = str((body.get("message") or {}).get("text") or "")
+            incoming = Incoming(channel="slack", user_key=inbound.user_key(str((body.get("team") or {}).get("id") or ""), body["user"]["id"]),
+                                conversation_key=str((body.get("channel") or {}).get("id") or ""), text=f"check: {text}")
+            replies = await self.core.handle(incoming)
+            self.spawn(self.respond_all(respond, [m for r in replies for m in render.messages(r)]))
+
         @app.view(render.FORM_CALLBACK)
         async def form_submitted(ack, body):
             replies = await self.core.handle(inbound.from_view_submission(body))

@@ -95,7 +95,7 @@ def messages(reply: Reply) -> list[dict]:
     return [dict(m) for m in _messages(reply)]
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=256)  # answers repeat (one per topic); one-off replies just pass through
 def _messages(reply: Reply) -> list[dict]:
     # Answers repeat (one per topic): building and validating Block Kit models is the costly part.
     text = _plain(escape(reply.text), MAX_TEXT)

@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.check.rules import parse_checks
+
 VERDICTS = ("allowed", "not_allowed", "conditional", "info")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*\{#([a-z0-9][a-z0-9.-]*)\}\s*$")
 
@@ -87,6 +89,7 @@ class Pack:
     questions: list[Question]
     synonyms: dict[str, str] = field(default_factory=dict)
     platforms: tuple[str, ...] = ()
+    checks: list = field(default_factory=list)
 
     def section(self, section_id: str) -> Section:
         """The section with this id, or its top-level parent's when the sub-id is unknown."""
@@ -296,7 +299,10 @@ def load_pack(folder: str | Path) -> Pack:
         for variant in variants if isinstance(variants, list) else []:
             synonyms[str(variant).lower()] = str(canonical).lower()
     platforms = tuple(str(p).lower() for p in lexicon.get("platforms", []) if isinstance(p, str))
+    checks_data, checks_lines = reader.toml("checks.toml", required=False)
+    checks = parse_checks(checks_data, checks_lines, set(sections), lambda line, msg: reader.problem("checks.toml", line, msg)) \
+        if sections and checks_lines else []
     if reader.problems:
         raise PackError(reader.problems)
     return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
-                sections, topics, offtopics, questions, synonyms, platforms)
+                sections, topics, offtopics, questions, synonyms, platforms, checks)

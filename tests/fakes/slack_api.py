@@ -60,6 +60,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self.api)
         app.router.add_post("/response/{id}", self.response_url_post)
         app.router.add_get("/socket", self.socket)
+        app.router.add_get("/_stats", self.stats)
         self.socket_envelopes: list[dict] = []  # sent to a Socket Mode client once it connects
         self.socket_acks: list[dict] = []
         self.server = TestServer(app, host="127.0.0.1")
@@ -159,7 +160,10 @@ class FakeSlack:
             metadata = args.get("metadata")
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
-            self.messages.setdefault(channel, []).append({"ts": ts, "text": args.get("text") if self.record else "", "metadata": metadata})
+            if self.record:
+                self.messages.setdefault(channel, []).append({"ts": ts, "text": args.get("text"), "metadata": metadata})
+            else:  # long benchmarks: keep only what counting duplicates and misses needs
+                self.messages.setdefault(channel, []).append({"metadata": metadata})
             return {"ok": True, "channel": channel, "ts": ts}
         if method in ("views.open", "views.publish", "views.update"):
             view = args.get("view") or {}
@@ -167,6 +171,13 @@ class FakeSlack:
                 return {"ok": False, "error": "invalid_blocks"}
             return {"ok": True, "view": {"id": "V1", **view}}
         return {"ok": True}
+
+    async def stats(self, request: web.Request) -> web.Response:
+        """For benchmarks in another process: calls by method, and quiz invitations per DM."""
+        per_channel = [sum(1 for m in msgs if (m.get("metadata") or {}).get("event_type") == "smpolicy_quiz_round")
+                       for msgs in self.messages.values()]
+        return web.json_response({"counts": self.counts, "channels_with_invitation": sum(1 for n in per_channel if n),
+                                  "duplicates": sum(n - 1 for n in per_channel if n > 1)})
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         """A Socket Mode endpoint: hello, then the queued envelopes; records the client's acks."""
@@ -184,3 +195,23 @@ class FakeSlack:
         body = await request.json()
         self.calls.append(Call("response_url", body))
         return web.Response(text="ok")
+
+
+def main() -> None:
+    """Run the stand-in on its own (benchmarks): --port, --users N humans, --rate chat.postMessage per second."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--users", type=int, default=0)
+    parser.add_argument("--rate", type=int, default=0)
+    args = parser.parse_args()
+    fake = FakeSlack(record=False)
+    fake.users = [{"id": f"U{i:07d}", "is_bot": False, "deleted": False} for i in range(args.users)]
+    if args.rate:
+        fake.per_second["chat.postMessage"] = args.rate
+    web.run_app(fake.server.app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Checking a draft post against the guidelines before it is posted."""

@@ -1,0 +1,123 @@
+"""The draft checker: draft in; verdict (ok, review, do_not_post), findings and an answer out.
+
+Each finding names the guideline section, says why in words a person understands, and carries
+the excerpt that triggered it with its character span. Secrets found in a draft are masked in
+excerpts and answers; the draft itself is never logged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from bot.check.rules import CheckRule
+from bot.policy.pack import Pack
+
+MAX_DRAFT = 4000  # Slack's message limit
+MAX_FINDINGS = 12
+VERDICT_OF = {"high": "do_not_post", "medium": "review"}
+VERDICT_TEXT = {
+    "ok": "Looks fine to post: nothing in it goes against the guidelines that I can see.",
+    "review": "Review before posting: some of it may go against the guidelines.",
+    "do_not_post": "Don't post this as it is: it goes against the guidelines.",
+}
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"})
+
+
+class DraftError(ValueError):
+    """A draft that cannot be checked (empty, too long, binary); the message says why."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    section: str
+    reason: str
+    excerpt: str
+    span: tuple[int, int]
+    severity: str
+    suggest: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: str
+    findings: tuple[Finding, ...]
+    answer: str
+    policy_version: str
+
+    def to_json(self) -> dict:
+        return {"verdict": self.verdict, "findings": [{**asdict(f), "span": list(f.span)} for f in self.findings],
+                "answer": self.answer, "policy_version": self.policy_version}
+
+
+def _mask(secret: str) -> str:
+    """Hide a secret: long keys keep their 4-character type prefix (AKIA, ghp_), passwords keep nothing."""
+    return (secret[:4] if len(secret) >= 16 else "") + "*" * 8
+
+
+def validate(draft: str) -> str:
+    if "\x00" in draft or sum(1 for c in draft if ord(c) < 32 and c not in "\n\r\t") > max(3, len(draft) // 20):
+        raise DraftError("the draft contains binary data, not text")
+    if not draft.strip():
+        raise DraftError("the draft is empty")
+    if len(draft) > MAX_DRAFT:
+        raise DraftError(f"the draft is longer than {MAX_DRAFT:,} characters (Slack's message limit)")
+    return draft
+
+
+class Checker:
+    def __init__(self, pack: Pack):
+        self.pack = pack
+        self.rules: list[CheckRule] = pack.checks
+
+    def findings(self, draft: str) -> list[Finding]:
+        leet = draft.translate(LEET)  # same length: spans map back to the draft
+        found: list[Finding] = []
+        masked: list[tuple[int, int]] = []
+        for rule in self.rules:
+            texts = (draft,) if rule.case_sensitive else (draft, leet)
+            spans: dict[tuple[int, int], object] = {}
+            for text in texts:
+                for m in (m for pattern in rule.patterns for m in pattern.finditer(text)):
+                    if m.end() > m.start() and not any(s <= m.start() < e for s, e in spans):
+                        spans[(m.start(), m.end())] = m
+                if rule.together:
+                    for sentence in SENTENCE.finditer(text):
+                        hits = [p.search(text, sentence.start(), sentence.end()) for p in rule.together]
+                        if all(hits) and not any(s <= sentence.start() < e for s, e in spans):
+                            start, end = min(h.start() for h in hits), max(h.end() for h in hits)
+                            spans[(start, end)] = hits[0]
+            for (start, end), m in sorted(spans.items()):
+                excerpt = draft[start:end]
+                if rule.mask and "secret" in m.re.groupindex and m.group("secret"):
+                    s, e = m.span("secret")
+                    masked.append((s, e))
+                    excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
+                found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
+        # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
+        safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
+        order = {"high": 0, "medium": 1, "low": 2}
+        safe.sort(key=lambda f: (order[f.severity], f.span[0]))
+        return safe[:MAX_FINDINGS]
+
+    def check(self, draft: str) -> CheckResult:
+        """Check one draft; raise DraftError for empty, over-long or binary input."""
+        draft = validate(draft)
+        findings = self.findings(draft)
+        verdict = "ok"
+        for f in findings:
+            candidate = VERDICT_OF.get(f.severity, "ok")
+            if candidate == "do_not_post" or (candidate == "review" and verdict == "ok"):
+                verdict = candidate
+        return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version)
+
+    def answer(self, verdict: str, findings: list[Finding]) -> str:
+        lines = [VERDICT_TEXT[verdict]]
+        for f in findings:
+            section = self.pack.section(f.section)
+            lines.append(f"- \u201c{f.excerpt}\u201d: {f.reason} Guideline: {section.title}. Suggestion: {f.suggest}")
+        if verdict == "ok":
+            lines.append("I can't judge everything (facts, tone, timing): when in doubt, ask Communications.")
+        return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The draft checker: quality on the dev set (real CLI + shared scorer) and our own sets; masking; bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import content
+from bot.check.checker import MAX_DRAFT, Checker, DraftError
+from bot.policy.pack import PackError, load_pack
+from tests.conftest import ROOT, eval_dir
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def score(drafts: Path, *limits: str) -> subprocess.CompletedProcess:
+    lines = "".join(json.loads(line)["draft"] + "\n" for line in drafts.read_text().splitlines() if line.strip())
+    out = subprocess.run([sys.executable, "-m", "adapters.cli", "check", "--json", "-"], input=lines, capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    results = ROOT / ".pytest_cache" / f"checks-{drafts.stem}.jsonl"
+    results.parent.mkdir(exist_ok=True)
+    results.write_text(out)
+    return subprocess.run([sys.executable, str(eval_dir() / "score_drafts.py"), str(drafts), str(results), *limits],
+                          capture_output=True, text=True)
+
+
+def test_dev_drafts_meet_the_quality_bar():
+    result = score(eval_dir() / "drafts.dev.jsonl", "--min-verdict", "0.90", "--min-flagged", "0.90", "--max-false-alarms", "0.05")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name, flagged", [("drafts.extra.jsonl", "0.85"), ("drafts.fresh.jsonl", "0.85"), ("drafts.fresh2.jsonl", "0.85"),
+                                           ("drafts.fresh3.jsonl", "0.85"), ("drafts.clean.jsonl", "0")])
+def test_own_draft_sets(name, flagged):
+    # Our own sets (risky and clean) stand in for the held-out drafts; the clean one has no risky draft to flag.
+    result = score(DATA / name, "--min-verdict", "0.85", "--min-flagged", flagged, "--max-false-alarms", "0.05")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.fixture(scope="module")
+def checker():
+    return Checker(load_pack(content.default_dir()))
+
+
+@pytest.mark.parametrize("draft, secret", [
+    ("Our prod key is AKIAIOSFODNN7EXAMPLE if anyone wants to help", "IOSFODNN7EXAMPLE"),
+    ("token: ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 for CI", "A1b2C3d4E5f6G7h8I9j0"),
+    ("Password for the shared test account is Winter2026! in case anyone needs it", "Winter2026"),
+    ("db creds: user admin / pass hunter22", "hunter22"),
+])
+def test_secrets_are_masked_in_findings_and_answer(checker, draft, secret):
+    result = checker.check(draft)
+    assert result.verdict == "do_not_post"
+    out = json.dumps(result.to_json())
+    assert secret not in out and secret not in result.answer
+    assert any(f.rule.startswith("credential") for f in result.findings)
+
+
+def test_findings_carry_section_reason_excerpt_span_and_severity(checker):
+    draft = "Congrats to Maria Lopez (maria.lopez@example.com, +1 415 555 0134) on her promotion!"
+    result = checker.check(draft)
+    assert result.verdict == "do_not_post"
+    for f in result.findings:
+        assert f.section == "confidentiality-privacy" and f.reason and f.severity in ("high", "medium")
+        assert draft[f.span[0]:f.span[1]].strip() == f.excerpt
+    assert {f.rule for f in result.findings} >= {"email-address", "phone-number"}
+
+
+def test_clean_useful_posts_are_ok(checker):
+    for draft in ("Excited to share that I'll be speaking at PyCon about testing async code. See you there!",
+                  "Just passed my AWS Solutions Architect exam! Thanks to everyone who shared study tips.",
+                  "I disagree with the idea that microservices fit every team; here's why, in my opinion."):
+        assert checker.check(draft).verdict == "ok", draft
+
+
+def test_lightly_masked_profanity_and_insults(checker):
+    for draft in ("you are all 1d10ts", "this is sh!t work", "what a f***ing m0r0n"):
+        result = checker.check(draft)
+        assert result.verdict in ("review", "do_not_post") and {f.section for f in result.findings} == {"respectful-discourse"}, draft
+
+
+@pytest.mark.parametrize("draft, message", [
+    ("", "the draft is empty"), ("   \n ", "the draft is empty"), ("x" * (MAX_DRAFT + 1), "longer than 4,000 characters"),
+    ("\x00\x01\x02\x03binary", "binary"),
+])
+def test_bad_drafts_get_a_clear_message(checker, draft, message):
+    with pytest.raises(DraftError, match=message):
+        checker.check(draft)
+
+
+def test_mixed_script_and_emoji_are_checked(checker):
+    assert checker.check("Новый релиз 🚀 next week, 新产品 launches in March").verdict == "do_not_post"
+    assert checker.check("👍🎉").verdict == "ok"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=600))
+def test_any_text_is_checked_or_refused_cleanly(checker, text):
+    try:
+        result = checker.check(text)
+    except DraftError:
+        return
+    assert result.verdict in ("ok", "review", "do_not_post")
+    for f in result.findings:
+        assert 0 <= f.span[0] < f.span[1] <= len(text)
+
+
+@pytest.fixture
+def pack_copy(tmp_path):
+    dest = tmp_path / "pack"
+    shutil.copytree(content.default_dir(), dest, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return dest
+
+
+def test_organization_terms_from_the_pack(pack_copy):
+    checks = pack_copy / "checks.toml"
+    checks.write_text(checks.read_text().replace('code_names = []', 'code_names = ["Bluebird"]')
+                      .replace('clients = []', 'clients = ["Wayne Enterprises"]').replace('hosts = []', 'hosts = ["*.corp.example.net"]'))
+    checker = Checker(load_pack(pack_copy))
+    result = checker.check("Bluebird demo for wayne enterprises went great, see build42.corp.example.net")
+    assert {f.rule for f in result.findings} >= {"term-code_names", "term-clients", "term-hosts"}
+    assert result.verdict == "do_not_post"
+    assert Checker(load_pack(content.default_dir())).check("Bluebird is a lovely bird").verdict == "ok"
+
+
+def test_broken_check_rules_are_named_with_file_and_line(pack_copy):
+    checks = pack_copy / "checks.toml"
+    text = checks.read_text().replace("severity = \"medium\"", "severity = \"urgent\"", 1).replace(r"'\bunreleased\b'", r"'(\bunreleased'", 1)
+    checks.write_text(text)
+    with pytest.raises(PackError) as err:
+        load_pack(pack_copy)
+    messages = [str(p) for p in err.value.problems]
+    assert any(m.startswith("checks.toml:") and "severity must be one of" in m for m in messages)
+    assert any(m.startswith("checks.toml:") and "bad regular expression" in m for m in messages)
+    assert all(not m.startswith("checks.toml:0:") for m in messages)
