@@ -7,6 +7,7 @@ excerpts and answers; the draft itself is never logged.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass
 
@@ -52,6 +53,12 @@ class CheckResult:
                 "answer": self.answer, "policy_version": self.policy_version}
 
 
+def _lower(text: str) -> str:
+    """Lower-case without changing the length (a few characters lower-case to two)."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
 def _mask(secret: str) -> str:
     """Hide a secret: long keys keep their 4-character type prefix (AKIA, ghp_), passwords keep nothing."""
     return (secret[:4] if len(secret) >= 16 else "") + "*" * 8
@@ -73,22 +80,25 @@ class Checker:
         self.rules: list[CheckRule] = pack.checks
 
     def findings(self, draft: str) -> list[Finding]:
-        leet = draft.translate(LEET)  # same length: spans map back to the draft
+        # Every reading has the draft's length, so spans map back to the draft.
+        lower = _lower(draft)
+        leet = lower.translate(LEET)
+        ends = [m.end() for m in SENTENCE.finditer(draft)]  # sentence i ends at ends[i]
         found: list[Finding] = []
         masked: list[tuple[int, int]] = []
         for rule in self.rules:
-            texts = (draft,) if rule.case_sensitive else (draft, leet)
-            spans: dict[tuple[int, int], object] = {}
-            for text in texts:
-                for m in (m for pattern in rule.patterns for m in pattern.finditer(text)):
-                    if m.end() > m.start() and not any(s <= m.start() < e for s, e in spans):
-                        spans[(m.start(), m.end())] = m
+            # Look-alike characters (1d10t, sh!t) only matter for disrespect; other rules read the plain words.
+            readings = ((draft, lower), (draft, leet)) if rule.section == "respectful-discourse" and leet != lower else ((draft, lower),)
+            spans: dict[tuple[int, int], re.Match[str]] = {}
+            for written, low in readings:
+                for pattern in rule.patterns:
+                    for m in pattern.regex.finditer(written if pattern.as_written else low):
+                        if m.end() > m.start() and not any(s <= m.start() < e for s, e in spans):
+                            spans[(m.start(), m.end())] = m
                 if rule.together:
-                    for sentence in SENTENCE.finditer(text):
-                        hits = [p.search(text, sentence.start(), sentence.end()) for p in rule.together]
-                        if all(hits) and not any(s <= sentence.start() < e for s, e in spans):
-                            start, end = min(h.start() for h in hits), max(h.end() for h in hits)
-                            spans[(start, end)] = hits[0]
+                    for start, end, first in self._together(rule, written, low, ends):
+                        if not any(s <= start < e for s, e in spans):
+                            spans[(start, end)] = first
             for (start, end), m in sorted(spans.items()):
                 excerpt = draft[start:end]
                 if rule.mask and "secret" in m.re.groupindex and m.group("secret"):
@@ -101,6 +111,22 @@ class Checker:
         order = {"high": 0, "medium": 1, "low": 2}
         safe.sort(key=lambda f: (order[f.severity], f.span[0]))
         return safe[:MAX_FINDINGS]
+
+    @staticmethod
+    def _together(rule: CheckRule, written: str, low: str, ends: list[int]):
+        """Sentences where every `all_of` group matches: one pass per group, hits bucketed by sentence."""
+        per_group: list[dict[int, list[re.Match[str]]]] = []
+        for pattern in rule.together:
+            buckets: dict[int, list[re.Match[str]]] = {}
+            for m in pattern.regex.finditer(written if pattern.as_written else low):
+                if m.end() > m.start():
+                    buckets.setdefault(bisect.bisect_right(ends, m.start()), []).append(m)
+            if not buckets:
+                return
+            per_group.append(buckets)
+        for sentence in set.intersection(*(set(b) for b in per_group)):
+            hits = [b[sentence][0] for b in per_group]
+            yield min(h.start() for h in hits), max(h.end() for h in hits), hits[0]
 
     def check(self, draft: str) -> CheckResult:
         """Check one draft; raise DraftError for empty, over-long or binary input."""

@@ -9,16 +9,32 @@ SEVERITIES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """A compiled pattern and which text it reads: the draft as written, or lower-cased (faster than re.I)."""
+
+    regex: re.Pattern[str]
+    as_written: bool
+
+
+def compile_pattern(source: str, case_sensitive: bool) -> Pattern:
+    if case_sensitive:
+        return Pattern(re.compile(source), True)
+    if "(?-i:" in source:
+        return Pattern(re.compile(source, re.IGNORECASE), True)
+    return Pattern(re.compile(source), False)
+
+
+@dataclass(frozen=True)
 class CheckRule:
     id: str
     section: str
     severity: str
     reason: str
     suggest: str
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Pattern, ...]
     mask: bool = False
     case_sensitive: bool = False
-    together: tuple[re.Pattern[str], ...] = ()  # all must match within one sentence (`all_of`)
+    together: tuple[Pattern, ...] = ()  # all must match within one sentence (`all_of`)
 
 
 def _term_pattern(term: str) -> str:
@@ -59,15 +75,16 @@ def parse_checks(data: dict, lines: list[str], sections: set[str], problem) -> l
             problem(line, f"rule {rid!r}: patterns must be a list of regular expressions, all_of a list of such lists")
             continue
         case_sensitive = bool(raw.get("case_sensitive", False))
-        flags = 0 if case_sensitive else re.IGNORECASE
         try:
-            compiled = tuple(re.compile(p, flags) for p in patterns)
-            together = tuple(re.compile("|".join(f"(?:{p})" for p in g), flags) for g in groups)
+            # One pass per rule: patterns are joined, except masked ones (each has its own secret group).
+            compiled = tuple(compile_pattern(p, case_sensitive) for p in patterns) if raw.get("mask") or not patterns else \
+                (compile_pattern("|".join(f"(?:{p})" for p in patterns), case_sensitive),)
+            together = tuple(compile_pattern("|".join(f"(?:{p})" for p in g), case_sensitive) for g in groups)
         except re.error as exc:
             problem(line, f"rule {rid!r}: bad regular expression: {exc}")
             continue
         mask = bool(raw.get("mask", False))
-        if mask and any("secret" not in c.groupindex for c in compiled):
+        if mask and any("secret" not in c.regex.groupindex for c in compiled):
             problem(line, f"rule {rid!r}: mask = true needs a (?P<secret>...) group in every pattern")
             continue
         rules.append(CheckRule(rid, raw["section"], raw["severity"], str(raw["reason"]), str(raw["suggest"]), compiled, mask,
@@ -79,7 +96,7 @@ def parse_checks(data: dict, lines: list[str], sections: set[str], problem) -> l
         words = [w for w in terms.get(key, []) if isinstance(w, str) and w.strip()]
         if words:
             # Code names and clients are proper names: matched as written, but case-insensitively.
-            pattern = re.compile("|".join(_term_pattern(w.strip()) for w in words), re.IGNORECASE)
+            pattern = Pattern(re.compile("|".join(_term_pattern(w.strip()) for w in words), re.IGNORECASE), True)
             rules.append(CheckRule(f"term-{key}", "confidentiality-privacy", severity, f"Mentions {label} of the organization.",
                                    "Remove it: the organization lists it as confidential.", (pattern,)))
     return rules
