@@ -82,6 +82,7 @@ class Settings:
     timezone: str = "UTC"
     slack_quiz_channel: str = ""
     quiz_rounds: bool = True
+    http_timeout: float = 10
     slack_bot_token: str = _secret_field()
     slack_signing_secret: str = _secret_field()
     slack_app_token: str = _secret_field()
@@ -114,6 +115,7 @@ class Settings:
             raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
         delay = _number(get("SMPOLICY_REPORT_NOTIFY_DELAY"), "SMPOLICY_REPORT_NOTIFY_DELAY", 120, 0, 86400)
         retention = int(_number(get("SMPOLICY_REPORT_RETENTION_DAYS"), "SMPOLICY_REPORT_RETENTION_DAYS", 365, 1, 36500, whole=True))
+        http_timeout = _number(get("SMPOLICY_HTTP_TIMEOUT"), "SMPOLICY_HTTP_TIMEOUT", 10, 0.5, 120)
         schedule, timezone = get("SMPOLICY_QUIZ_SCHEDULE") or "0 10 * * MON", get("SMPOLICY_TIMEZONE") or "UTC"
         _check_schedule(schedule, timezone)
         token, secret = get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET")
@@ -145,4 +147,5 @@ class Settings:
                    teams_tenant_id=tenant, report_notify_delay=delay, report_retention_days=retention,
                    slack_review_channel=get("SMPOLICY_SLACK_REVIEW_CHANNEL"), teams_admins=_list(get("SMPOLICY_TEAMS_ADMINS")),
                    web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")), quiz_schedule=schedule, timezone=timezone,
-                   slack_quiz_channel=get("SMPOLICY_SLACK_QUIZ_CHANNEL"), quiz_rounds=_switch(get("SMPOLICY_QUIZ_ROUNDS"), "SMPOLICY_QUIZ_ROUNDS"))
+                   slack_quiz_channel=get("SMPOLICY_SLACK_QUIZ_CHANNEL"), quiz_rounds=_switch(get("SMPOLICY_QUIZ_ROUNDS"), "SMPOLICY_QUIZ_ROUNDS"),
+                   http_timeout=http_timeout)

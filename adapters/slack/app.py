@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import replace
 
-from aiohttp import web
+from aiohttp import ClientConnectorError, ClientOSError, ServerConnectionError, ServerDisconnectedError, ServerTimeoutError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncServerErrorRetryHandler
@@ -36,17 +36,27 @@ HELP_WORDS = {"", "help", "?", "menu"}
 ROSTER_SECONDS = 300
 
 
+class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """slack_sdk's server-error handler retries 500 and 503 only; gateways fail with 502 and 504 too."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+
 def web_client(settings: Settings, pacer: AdaptivePacer) -> AsyncWebClient:
     """The one Web API client: SLACK_API_URL as base, retries on 429 (telling the fan-out pacer),
-    connection and server errors."""
+    connection errors, resets and timeouts (3 times, with backoff) and server errors (3 times).
+    A retried timeout may deliver a message twice; we prefer that to losing an answer."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url or DEFAULT_API,
-        timeout=10,
+        timeout=settings.http_timeout,
         retry_handlers=[
             ThrottleAwareRateLimitHandler(pacer, max_retry_count=100),  # a long fan-out waits out Retry-After each time
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=3, error_types=[
+                ServerConnectionError, ServerDisconnectedError, ClientOSError, ClientConnectorError, ServerTimeoutError,
+                asyncio.TimeoutError]),
+            ServerErrorRetryHandler(max_retry_count=3),
         ],
     )
 

@@ -54,6 +54,10 @@ class FakeSlack:
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls answer 429
         self.delay: dict[str, float] = {}
         self.fail: dict[str, int] = {}  # method -> how many more calls answer 500
+        self.fail_status = 500
+        self.slow: dict[str, int] = {}  # method -> how many more calls wait `slow_seconds` before answering
+        self.slow_seconds = 2.0
+        self.reset: dict[str, int] = {}  # method -> how many more calls get the connection dropped, no answer
         self.ts = itertools.count(1)
         app = web.Application()
         app.router.add_post("/api/{method}", self.api)
@@ -108,6 +112,10 @@ class FakeSlack:
         args = await self._args(request)
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
+        if self.slow.get(method, 0) > 0:
+            self.slow[method] -= 1
+            self._note(method + ":slow", args)
+            await asyncio.sleep(self.slow_seconds)
         limit = self.per_second.get(method)
         if limit:
             now = time.monotonic()
@@ -122,10 +130,15 @@ class FakeSlack:
             self.rate_limited[method] -= 1
             self._note(method + ":429", args)
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if self.reset.get(method, 0) > 0:
+            self.reset[method] -= 1
+            self._note(method + ":reset", args)
+            request.transport.abort()
+            raise ConnectionResetError("dropped by the stand-in")
         if self.fail.get(method, 0) > 0:
             self.fail[method] -= 1
-            self._note(method + ":500", args)
-            return web.Response(status=500, text="oops")
+            self._note(f"{method}:{self.fail_status}", args)
+            return web.Response(status=self.fail_status, text="oops")
         self._note(method, args)
         return web.json_response(self.answer(method, args))
 

@@ -1,0 +1,155 @@
+"""Faults: kill -9 mid-stream, failing platform APIs, a database that refuses writes. Bounded in time."""
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sqlite3
+import sys
+
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.server import STORE, create_app
+from bot.settings import Settings
+from tests.conftest import ROOT
+from tests.fakes import slack_payloads as p
+from tests.quiz.test_rounds import USERS, invitations, quiz_send, slack_env
+from tests.server.test_serve import free_port
+from tests.slack.conftest import send
+
+
+async def start_server(tmp_path, port):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SMPOLICY_")}, "SMPOLICY_DATA_DIR": str(tmp_path),
+           "SMPOLICY_LOG_LEVEL": "WARNING"}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "serve", "--port", str(port), cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return proc
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+async def test_kill_9_while_reports_stream_in(tmp_path):
+    port = free_port()
+    proc = await start_server(tmp_path, port)
+    acknowledged: dict[str, str] = {}  # submission token -> case reference the reporter saw
+
+    async def reporter(n: int, session: aiohttp.ClientSession) -> None:
+        while True:
+            token = secrets.token_hex(8)
+            body = {"user_id": f"reporter-{n}", "action_id": "report.submit", "value": token, "form": {"what": f"report {token}"}}
+            try:
+                async with session.post(f"http://127.0.0.1:{port}/api/local/actions", json=body) as resp:
+                    data = await resp.json()
+            except (TimeoutError, aiohttp.ClientError, json.JSONDecodeError):
+                return
+            card = data["replies"][0].get("card") or {}
+            fields = dict(card.get("fields") or [])
+            if "Case" in fields:
+                acknowledged[token] = fields["Case"]
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        # 5 reports an hour per person pass the abuse limit; 40 reporters keep the stream going.
+        tasks = [asyncio.create_task(reporter(n, session)) for n in range(40)]
+        while len(acknowledged) < 60:
+            await asyncio.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        await asyncio.wait(tasks, timeout=10)
+    rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT submission, ref FROM reports").fetchall()
+    stored = dict(rows)
+    assert len(stored) == len(rows)  # no submission twice
+    missing = {t: r for t, r in acknowledged.items() if stored.get(t) != r}
+    assert missing == {}, f"{len(missing)} acknowledged reports lost"
+    proc = await start_server(tmp_path, port)  # and it restarts cleanly on the same files
+    proc.send_signal(signal.SIGTERM)
+    assert await proc.wait() == 0
+
+
+async def test_kill_9_during_a_quiz_round_then_rerun(tmp_path, slack_api):
+    users = [{"id": f"UQ{i:04d}", "is_bot": False, "deleted": False} for i in range(120)] + USERS[-3:]
+    slack_api.users = users
+    slack_api.delay["chat.postMessage"] = 0.01
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_"))}, "SMPOLICY_DATA_DIR": str(tmp_path),
+           **slack_env(slack_api)}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "quiz", "send", "--round", "2026-W48", cwd=ROOT,
+                                                env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    while sum(len(v) for v in invitations(slack_api).values()) < 50:
+        await asyncio.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    sent_before = sum(len(v) for v in invitations(slack_api).values())
+    assert sent_before < 120
+    code, out, err = await quiz_send(tmp_path, slack_env(slack_api), "send", "--round", "2026-W48")
+    assert code == 0, err
+    got = invitations(slack_api)
+    assert sorted(got) == sorted("D" + u["id"] for u in users[:120]) and all(len(v) == 1 for v in got.values())
+
+
+async def test_slack_500s_resets_and_timeouts_are_retried_once_delivered(tmp_path, slack_api, caplog):
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET,
+                        slack_api_url=slack_api.api_url, quiz_rounds=False, http_timeout=0.5)
+    slack_api.slow_seconds = 1.0
+    async with TestClient(TestServer(create_app(settings))) as client:
+        for n, fault in enumerate(("fail", "reset", "slow")):
+            getattr(slack_api, fault)["chat.postMessage"] = 2
+            status, _ = await send(client, p.dm("Is Reddit social media?", event_id=f"EvFault{n}"))
+            assert status == 200
+            await slack_api.wait_for("chat.postMessage", n + 1, timeout=15)
+        slack_api.fail_status = 502
+        slack_api.fail["chat.postMessage"] = 2
+        await send(client, p.dm("Is Reddit social media?", event_id="EvFault502"))
+        await slack_api.wait_for("chat.postMessage", 4, timeout=15)
+        # beyond the retry bounds: given up, logged, server still fine
+        slack_api.fail_status = 500
+        slack_api.fail["chat.postMessage"] = 10
+        await send(client, p.dm("Is Reddit social media?", event_id="EvFault-lost"))
+        for _ in range(300):
+            if "slack follow-up failed" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+        assert "slack follow-up failed" in caplog.text
+        assert (await client.get("/healthz")).status == 200
+    assert len(slack_api.of("chat.postMessage")) == 4
+    assert {c.method for c in slack_api.calls} >= {"chat.postMessage:500", "chat.postMessage:reset", "chat.postMessage:slow",
+                                                  "chat.postMessage:502"}
+
+
+async def test_review_channel_down_means_announced_later_never_lost(tmp_path, slack_api, caplog):
+    slack_api.fail["chat.postMessage"] = 8  # more than one tick's retries
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET,
+                        slack_api_url=slack_api.api_url, slack_review_channel="GREV", report_notify_delay=0, quiz_rounds=False)
+    async with TestClient(TestServer(create_app(settings))) as client:
+        status, out = await send(client, p.view_submission({"what": "Posted client data"}, "report.submit", "tok-down"))
+        assert "R-" in out
+        [note] = await slack_api.wait_for("chat.postMessage", timeout=20)
+        assert note.args["channel"] == "GREV" and "Posted client data" in note.args["text"]
+        assert "report notification failed" in caplog.text
+        await asyncio.sleep(1.5)
+    assert len(slack_api.of("chat.postMessage")) == 1
+
+
+async def test_read_only_or_full_database(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False))
+    async with TestClient(TestServer(app)) as client:
+        store = app[STORE]
+        for fault in ("PRAGMA query_only = ON", "PRAGMA max_page_count = 1"):
+            pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+            store.db.execute(fault if "query_only" in fault else f"PRAGMA max_page_count = {pages}")
+            assert (await client.get("/healthz")).status == 503 or "max_page_count" in fault
+            big = "x" * 3900
+            resp = await client.post("/api/local/actions", json={"user_id": "u", "action_id": "report.submit", "value": secrets.token_hex(4),
+                                                                 "form": {"what": big, "evidence": "y" * 999}})
+            [reply] = (await resp.json())["replies"]
+            assert resp.status == 200 and "could not save" in reply["text"] and "R-" not in reply["text"]
+            store.db.execute("PRAGMA query_only = OFF")
+            store.db.execute("PRAGMA max_page_count = 1073741823")
+        assert (await client.get("/healthz")).status == 200
+    assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0
