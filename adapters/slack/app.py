@@ -10,6 +10,7 @@ answer a press in a channel go out ephemeral.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -195,7 +196,19 @@ class SlackChannel:
         # listener returns; Web API calls go to `spawn`, after the ack (no Bolt ack polling, no copies).
         app = self.app
 
+        def tolerant(listener):
+            """A signed payload of an unexpected shape is acknowledged and dropped, never a 500."""
+            @functools.wraps(listener)
+            async def run(**kwargs):
+                try:
+                    return await listener(**kwargs)
+                except (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                    log.warning("malformed slack payload", extra={"error": type(exc).__name__})
+                    await kwargs["ack"]()
+            return run
+
         @app.command(COMMAND)
+        @tolerant
         async def command(ack, body, respond):
             incoming = inbound.from_command(body)
             word = _first_word(incoming.text)
@@ -218,6 +231,7 @@ class SlackChannel:
                 self.spawn(self.respond_all(respond, messages[1:]))
 
         @app.event("message")
+        @tolerant
         async def message(ack, body, event):
             await ack()
             if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
@@ -228,6 +242,7 @@ class SlackChannel:
             self.spawn(self.answer_dm(inbound.from_message(body, event), event))
 
         @app.event("app_home_opened")
+        @tolerant
         async def home(ack, body, event):
             await ack()
             if event.get("tab", "home") == "home" and self.store.first_time(str(body.get("event_id") or "")):
@@ -235,12 +250,14 @@ class SlackChannel:
 
         @app.event("member_joined_channel")
         @app.event("member_left_channel")
+        @tolerant
         async def roster(ack, event):
             await ack()
             if event.get("channel") == self.review_channel:
                 self.spawn(self.sync_reviewers(force=True))
 
         @app.action(re.compile(r".+"))
+        @tolerant
         async def action(ack, body, respond):
             await ack()
             incoming = inbound.from_block_action(body)
@@ -249,6 +266,7 @@ class SlackChannel:
             self.spawn(self.answer_action(incoming, body, respond))
 
         @app.shortcut("smpolicy.report")
+        @tolerant
         async def shortcut(ack, body):
             await ack()
             incoming = incoming_action("slack", inbound.user_key(str((body.get("team") or {}).get("id") or ""), body["user"]["id"]),
@@ -256,6 +274,7 @@ class SlackChannel:
             self.spawn(self.open_modal(body["trigger_id"], _form_reply(await self.core.handle(incoming))))
 
         @app.shortcut("smpolicy.check")
+        @tolerant
         async def check_message(ack, body, respond):
             """The message shortcut "Check against the guidelines": the verdict, privately, to whoever asked."""
             await ack()
@@ -266,6 +285,7 @@ class SlackChannel:
             self.spawn(self.respond_all(respond, [m for r in replies for m in render.messages(r)]))
 
         @app.view(render.FORM_CALLBACK)
+        @tolerant
         async def form_submitted(ack, body):
             replies = await self.core.handle(inbound.from_view_submission(body))
             errors = next((r.field_errors for r in replies if r.field_errors), ())
@@ -324,9 +344,15 @@ class SlackChannel:
         try:
             bolt_request = await to_bolt_request(request)
             bolt_response = await self.app.async_dispatch(bolt_request)
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, UnicodeDecodeError) as exc:
+            # Bolt parses before it verifies: odd shapes (a list where an object belongs) raise here.
             log.warning("malformed slack request", extra={"error": type(exc).__name__})
             return web.json_response({"error": "malformed request"}, status=400)
+        if bolt_response.status >= 500:
+            # Bolt answers 500 when reading a verified payload of an odd shape fails inside its dispatch
+            # (say, a string where `view` should be an object): that is the sender's mistake, not ours.
+            log.warning("slack request could not be processed", extra={"status": bolt_response.status})
+            return web.json_response({"error": "request could not be processed"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
     def mount(self, app: web.Application) -> None:

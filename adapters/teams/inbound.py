@@ -41,19 +41,23 @@ def validate(body: object) -> dict:
     return body
 
 
+def _obj(value: object) -> dict:
+    """`value` if it is a JSON object, else an empty one: fields outside our checks may hold anything."""
+    return value if isinstance(value, dict) else {}
+
+
 def tenant_of(activity: dict) -> str:
-    conversation = activity.get("conversation") or {}
-    tenant = conversation.get("tenantId") or ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+    tenant = _obj(activity.get("conversation")).get("tenantId") or _obj(_obj(activity.get("channelData")).get("tenant")).get("id")
     return str(tenant or "")
 
 
 def team_of(activity: dict) -> str:
     """The team id when the activity comes from a team channel, else ''."""
-    return str((((activity.get("channelData") or {}).get("team")) or {}).get("id") or "")
+    return str(_obj(_obj(activity.get("channelData")).get("team")).get("id") or "")
 
 
 def user_key(activity: dict) -> str:
-    sender = activity.get("from") or {}
+    sender = _obj(activity.get("from"))
     return f"teams:{tenant_of(activity)}:{sender.get('aadObjectId') or sender.get('id')}"
 
 
@@ -73,5 +77,6 @@ def to_incoming(activity: dict) -> Incoming:
 
 
 def bot_was_added(activity: dict) -> bool:
-    bot_id = (activity.get("recipient") or {}).get("id")
-    return any((m or {}).get("id") == bot_id for m in activity.get("membersAdded") or [])
+    bot_id = _obj(activity.get("recipient")).get("id")
+    members = activity.get("membersAdded")
+    return bool(bot_id) and isinstance(members, list) and any(_obj(m).get("id") == bot_id for m in members)
