@@ -15,7 +15,7 @@ from bot.policy.pack import Pack
 from bot.quiz.flow import QuizMaster
 from bot.quiz.rounds import Rounds
 from bot.reports.cases import CaseBook
-from bot.reports.crypto import Sealer
+from bot.reports.crypto import Hasher, Sealer
 from bot.reports.flow import ReportDesk, report_form
 from bot.reports.review import ReviewDesk
 from bot.store import Store
@@ -68,9 +68,10 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     """The conversation core wired to the store: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
     quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
-    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed(), notify_delay=notify_delay)
+    hasher = Hasher()
+    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed(), notify_delay=notify_delay, hasher=hasher)
     cases = CaseBook(store, sealer)
-    review = ReviewDesk(cases, pack)
+    review = ReviewDesk(cases, pack, hasher)
     rounds = Rounds(store, quiz)
     checker = Checker(pack)
 

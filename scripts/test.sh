@@ -12,4 +12,10 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 .venv/bin/ruff check .
+# Dependency audit: fails on any known vulnerability in what we install (no accepted exceptions).
+# Where the vulnerability service can't be reached, pip-audit lists the packages it could not check.
+audit=$(mktemp)
+if ! .venv/bin/pip-audit --skip-editable --progress-spinner off --desc off >"$audit" 2>&1; then cat "$audit"; exit 1; fi
+echo "pip-audit: $(head -n 1 "$audit"); $(grep -c 'could not be audited' "$audit" || true) package(s) could not be checked against the vulnerability service"
+rm -f "$audit"
 .venv/bin/python -m pytest -q "$@"

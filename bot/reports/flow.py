@@ -21,7 +21,7 @@ from collections import deque
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
-from bot.reports.crypto import Sealer, hash_code
+from bot.reports.crypto import Hasher, Sealer, hash_code
 from bot.store import Store
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -98,8 +98,9 @@ class ReportDesk:
     """Files reports. Holds the store and the sealer; never stores who is reporting."""
 
     def __init__(self, store: Store, sealer: Sealer, pack: Pack, on_filed=None, notify_delay: float = 120,
-                 limit: RateLimit | None = None, clock=time.time):
+                 limit: RateLimit | None = None, clock=time.time, hasher: Hasher | None = None):
         self.store, self.sealer, self.pack = store, sealer, pack
+        self.hasher = hasher or Hasher()
         self.on_filed = on_filed
         self.notify_delay = notify_delay
         self.limit = limit or RateLimit()
@@ -121,7 +122,7 @@ class ReportDesk:
         body = {k: form.get(k, "") for k in ("what", "where", "link", "when", "evidence")}
         code = "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         salt = secrets.token_bytes(16)
-        code_hash = hash_code(code, salt)
+        code_hash = await self.hasher.run(hash_code, code, salt)
         for _ in range(5):
             ref = _new_ref()
             nonce, ciphertext = self.sealer.seal(ref, json.dumps(body))

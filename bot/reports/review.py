@@ -15,7 +15,7 @@ import logging
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
 from bot.reports.cases import CaseBook
-from bot.reports.crypto import TamperedError
+from bot.reports.crypto import Hasher, TamperedError
 
 log = logging.getLogger("smpolicy.reports")
 
@@ -43,8 +43,9 @@ def _thread(messages: list[dict], reader: str) -> str:
 
 
 class ReviewDesk:
-    def __init__(self, book: CaseBook, pack: Pack):
+    def __init__(self, book: CaseBook, pack: Pack, hasher: Hasher | None = None):
         self.book, self.pack = book, pack
+        self.hasher = hasher or Hasher()
 
     def _category(self, section: str) -> str:
         return self.pack.sections[section].title if section in self.pack.sections else "Other"
@@ -165,7 +166,7 @@ class ReviewDesk:
         if not ref or not code:
             return [Reply("Enter both the reference and the code.", private=True,
                           field_errors=tuple((k, "Required.") for k in ("ref", "code") if not form.get(k, "").strip()))]
-        result = self.book.verify(ref, code)
+        result = await self.hasher.run(self.book.verify, ref, code)
         if result == "locked":
             return [Reply("Too many wrong codes for this case: it is locked for an hour.", private=True,
                           field_errors=(("code", "Locked for an hour after 5 wrong codes."),))]
