@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from adapters.background import Background
 from bot.messages import Reply
 from bot.routes import Bot
 
@@ -27,10 +28,10 @@ class Destination:
     send: Callable[[Reply], Awaitable[None]]
 
 
-class Notifier:
+class Notifier(Background):
     def __init__(self, bot: Bot, destinations: list[Destination], retention_days: int, interval: float = 1.0):
+        super().__init__(self.run)
         self.bot, self.destinations, self.retention_days, self.interval = bot, destinations, retention_days, interval
-        self._task: asyncio.Task | None = None
 
     async def announce_due(self) -> int:
         """Announce every due report to every ready destination; return how many were announced."""
@@ -66,13 +67,3 @@ class Notifier:
             ticks += max(1, int(self.interval))
             await asyncio.sleep(self.interval)
 
-    async def start(self, _app=None) -> None:
-        self._task = asyncio.create_task(self.run())
-
-    async def stop(self, _app=None) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass

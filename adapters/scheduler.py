@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
+from adapters.background import Background
 from bot.quiz.rounds import Audience, Rounds, round_id
 
 log = logging.getLogger("smpolicy.scheduler")
@@ -22,10 +23,10 @@ def next_run(schedule: str, timezone: str, now: float) -> float:
     return next(CronSim(schedule, start)).timestamp()
 
 
-class QuizScheduler:
+class QuizScheduler(Background):
     def __init__(self, rounds: Rounds, audiences: list[Audience], schedule: str, timezone: str):
+        super().__init__(self.run)
         self.rounds, self.audiences, self.schedule, self.timezone = rounds, audiences, schedule, timezone
-        self._task: asyncio.Task | None = None
 
     async def send_round(self, rid: str | None = None) -> None:
         rid = rid or round_id(time.time(), self.timezone)
@@ -46,12 +47,4 @@ class QuizScheduler:
 
     async def start(self, _app=None) -> None:
         if self.audiences:
-            self._task = asyncio.create_task(self.run())
-
-    async def stop(self, _app=None) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await super().start()
