@@ -72,17 +72,26 @@ class CaseBook:
 
     # ---------------------------------------------------------------- reporter follow-up
 
+    def code_record(self, ref: str) -> tuple[int, dict | None]:
+        """Wrong codes for `ref` in the last hour, and its stored code hash and salt (None if no such case)."""
+        failures = self.store.db.execute("SELECT COUNT(*) FROM code_failures WHERE ref = ? AND at > ?",
+                                         [ref, self.clock() - LOCK_SECONDS]).fetchone()[0]
+        row = next(self.store.db.query("SELECT code_hash, code_salt FROM reports WHERE ref = ?", [ref]), None)
+        return failures, row
+
+    def record_failure(self, ref: str, failures_before: int) -> str:
+        self.store.write(lambda db: db["code_failures"].insert({"ref": ref, "at": self.clock()}))
+        return "locked" if failures_before + 1 >= MAX_FAILURES else "wrong"
+
     def verify(self, ref: str, code: str) -> str:
-        """'ok', 'wrong' or 'locked'. An unknown reference answers like a wrong code (no probing for refs)."""
-        now = self.clock()
-        failures = self.store.db.execute("SELECT COUNT(*) FROM code_failures WHERE ref = ? AND at > ?", [ref, now - LOCK_SECONDS]).fetchone()[0]
+        """'ok', 'wrong' or 'locked'. An unknown reference answers like a wrong code (no probing for refs).
+        (Synchronous: the chat flow hashes on the hasher thread and keeps database work on the loop.)"""
+        failures, row = self.code_record(ref)
         if failures >= MAX_FAILURES:
             return "locked"
-        row = next(self.store.db.query("SELECT code_hash, code_salt FROM reports WHERE ref = ?", [ref]), None)
         if row and check_code(code, row["code_salt"], row["code_hash"]):
             return "ok"
-        self.store.write(lambda db: db["code_failures"].insert({"ref": ref, "at": now}))
-        return "locked" if failures + 1 >= MAX_FAILURES else "wrong"
+        return self.record_failure(ref, failures)
 
     def open_session(self, ref: str) -> str:
         """A short-lived token that lets the verified reporter answer without typing the code again."""
