@@ -30,7 +30,8 @@ VERDICT_LABELS = {
 }
 # Signs that a question is about social media or the policy itself: every concept of the
 # lexicon except the neutral ones below, and these word stems.
-NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data".split())
+NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data"
+                             " ~tech ~work_story".split())
 SCOPE_WORDS = frozenset(stem(w) for w in """
 social media online internet post profile account follow follower comment repost blog vlog podcast webinar
 forum thread hashtag meme viral stream livestream bio headline endorse recommend publicly public policy

@@ -19,6 +19,7 @@ but also just really very too any some this that these those there here what whi
 how when where why please ok okay allowed fine alright possible permitted cool acceptable good
 ask know want like get got go going let lets s t d ll ve re m don doesn didn isn aren wasn won
 would could hey hi hello thanks thank anyone someone something thing things stuff one
+today tomorrow yesterday tonight now currently still already ever really
 """.split())
 # "Can I ...?" asks permission; "a coworker posted ..." describes what someone else did.
 PERMISSION = re.compile(r"^\W*(?:can|could|may|might|should|shall|am|is it|is that|would it|are we|do i|is (?:posting|sharing|using))\b")
