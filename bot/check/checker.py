@@ -125,6 +125,9 @@ class Checker:
                 return
             per_group.append(buckets)
         for sentence in set.intersection(*(set(b) for b in per_group)):
+            start, end = (ends[sentence - 1] if sentence else 0), ends[sentence] if sentence < len(ends) else len(written)
+            if any(p.regex.search(written if p.as_written else low, start, end) for p in rule.unless):
+                continue
             hits = [b[sentence][0] for b in per_group]
             yield min(h.start() for h in hits), max(h.end() for h in hits), hits[0]
 

@@ -35,6 +35,7 @@ class CheckRule:
     mask: bool = False
     case_sensitive: bool = False
     together: tuple[Pattern, ...] = ()  # all must match within one sentence (`all_of`)
+    unless: tuple[Pattern, ...] = ()  # ...and none of these in that sentence (`none_of`)
 
 
 def _term_pattern(term: str) -> str:
@@ -80,6 +81,7 @@ def parse_checks(data: dict, lines: list[str], sections: set[str], problem) -> l
             compiled = tuple(compile_pattern(p, case_sensitive) for p in patterns) if raw.get("mask") or not patterns else \
                 (compile_pattern("|".join(f"(?:{p})" for p in patterns), case_sensitive),)
             together = tuple(compile_pattern("|".join(f"(?:{p})" for p in g), case_sensitive) for g in groups)
+            unless = tuple(compile_pattern(p, case_sensitive) for p in raw.get("none_of", []) if isinstance(p, str) and p)
         except re.error as exc:
             problem(line, f"rule {rid!r}: bad regular expression: {exc}")
             continue
@@ -88,7 +90,7 @@ def parse_checks(data: dict, lines: list[str], sections: set[str], problem) -> l
             problem(line, f"rule {rid!r}: mask = true needs a (?P<secret>...) group in every pattern")
             continue
         rules.append(CheckRule(rid, raw["section"], raw["severity"], str(raw["reason"]), str(raw["suggest"]), compiled, mask,
-                               case_sensitive, together))
+                               case_sensitive, together, unless))
     terms = data.get("terms") or {}
     labels = {"code_names": ("an internal code name", "high"), "clients": ("a client's name", "high"),
               "hosts": ("an internal host name", "high")}
