@@ -6,6 +6,7 @@ the person's question go through `Normalizer.features`, so they meet in the same
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -43,6 +44,7 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(fold(text))
 
 
+@functools.lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
     """A light suffix stripper, good enough to meet 'posting' with 'posts'."""
     if len(word) <= 3 or not word.isalpha():
@@ -124,6 +126,8 @@ class Normalizer:
         for variant in list(synonyms) + list(platforms):
             vocabulary.update(tokens(variant))
         self.speller = Speller(vocabulary)
+        # Words repeat across questions: remember each word's repaired spelling (bounded).
+        self.correct = functools.lru_cache(maxsize=20_000)(self.speller.correct)
         # Longest phrase starting with each word, so most words skip the n-gram lookups.
         self.longest: dict[str, int] = {}
         for phrase in self.phrases:
@@ -137,7 +141,7 @@ class Normalizer:
     def features(self, text: str) -> Counter[str]:
         """Weighted features of `text`: stems, concepts (a known phrase becomes its concept), bigrams."""
         folded = fold(text)
-        raw = [self.speller.correct(w) for w in TOKEN.findall(folded)]
+        raw = [self.correct(w) for w in TOKEN.findall(folded)]
         words = [stem(w) for w in raw]
         content: list[str] = ["~ask"] if PERMISSION.search(folded) else []
         i = 0
