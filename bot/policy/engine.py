@@ -31,12 +31,13 @@ VERDICT_LABELS = {
 # Signs that a question is about social media or the policy itself: every concept of the
 # lexicon except the neutral ones below, and these word stems.
 NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data"
-                             " ~tech ~work_story".split())
+                             " ~tech ~work_story ~credential ~meeting ~review".split())
 SCOPE_WORDS = frozenset(stem(w) for w in """
 social media online internet post profile account follow follower comment repost blog vlog podcast webinar
 forum thread hashtag meme viral stream livestream bio headline endorse recommend publicly public policy
 guideline rule violate leak dm messag group channel website site web upload network connect community
 influence tag caption story like argue debate disagree respect civil tone discuss troll
+brag boast announce mention tell publish write comment reply reveal impersonate fake profile
 """.split())
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
@@ -152,6 +153,8 @@ class Engine:
         combined = 0.7 * best + 0.3 * (weights @ self.centroids[rows])
         if "~ask" in feats:
             combined *= 0.75 + 0.25 * self.ask_ratio
+        else:  # "what's the wifi password?" asks for something, not whether one may post it
+            combined *= 1.0 - 0.15 * self.ask_ratio
         return dict(zip(self.labels, combined.tolist()))
 
     def in_scope(self, question: str, feats: Counter[str] | None = None) -> bool:
