@@ -1,4 +1,4 @@
-"""Builds the core with every flow's handlers (quiz, reports, feedback) in their routing order."""
+"""Builds the core with every flow's handlers (answers, checks, quizzes, reports, cases, feedback) in routing order."""
 
 from __future__ import annotations
 
