@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import content
 from bot.core import Core
@@ -12,6 +14,11 @@ from bot.policy.engine import Engine
 from bot.policy.pack import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI runs property tests with fixed seeds so a run is repeatable; locally they explore new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def eval_dir() -> Path:

@@ -17,6 +17,11 @@ class PayloadError(ValueError):
     """A payload that lacks what Slack always sends; the request gets a 4xx."""
 
 
+def _obj(value: object) -> dict:
+    """`value` if it is a JSON object, else an empty one (payload fields may hold anything)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _req(payload: dict, *path: str) -> str:
     node = payload
     for key in path:
@@ -58,15 +63,15 @@ def from_block_action(body: dict) -> Incoming:
     if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
         raise PayloadError("missing actions")
     action = actions[0]
-    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    team = _obj(body.get("team")).get("id") or _obj(body.get("user")).get("team_id") or ""
+    channel = _obj(body.get("channel")).get("id") or _obj(body.get("container")).get("channel_id") or ""
     return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), str(channel),
                            action_id(_req(action, "action_id")), str(action.get("value") or ""))
 
 
 def form_values(view: dict) -> dict[str, str]:
     """The values of a submitted modal: block_id -> text or selected option value."""
-    values = ((view.get("state") or {}).get("values")) or {}
+    values = _obj(view.get("state")).get("values") or {}
     if not isinstance(values, dict):
         raise PayloadError("view.state.values must be an object")
     out: dict[str, str] = {}
@@ -77,8 +82,7 @@ def form_values(view: dict) -> dict[str, str]:
             if not isinstance(element, dict):
                 continue
             if element.get("type") == "static_select":
-                selected = element.get("selected_option") or {}
-                out[block_id] = str(selected.get("value") or "")
+                out[block_id] = str(_obj(element.get("selected_option")).get("value") or "")
             else:
                 out[block_id] = str(element.get("value") or "")
     return out
@@ -95,6 +99,6 @@ def from_view_submission(body: dict) -> Incoming:
         raise PayloadError("view.private_metadata is not ours") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("action_id"), str):
         raise PayloadError("view.private_metadata is not ours")
-    team = (body.get("team") or {}).get("id") or ""
+    team = _obj(body.get("team")).get("id") or ""
     return incoming_action(CHANNEL, user_key(str(team), _req(body, "user", "id")), "", meta["action_id"],
                            str(meta.get("value") or ""), form_values(view))
