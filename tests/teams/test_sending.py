@@ -71,6 +71,7 @@ async def test_pacer_keeps_each_key_under_its_rate():
     await asyncio.gather(*(one("a") for _ in range(10)), *(one("b") for _ in range(10)))
     for stamps in times.values():
         stamps.sort()
-        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-        assert min(gaps) >= 0.018  # 50 a second: 20 ms apart (timer slack allowed)
-    assert loop.time() - started < 0.5  # keys are paced independently, not one after the other
+        # 50 a second: the k-th call of a key never goes before its slot, k x 20 ms after the start
+        # (a busy loop may wake calls late, never early).
+        assert all(t - started >= k * 0.02 - 0.002 for k, t in enumerate(stamps))
+    assert loop.time() - started < 1.0  # keys are paced independently, not one after the other
