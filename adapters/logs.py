@@ -8,6 +8,8 @@ import logging
 import sys
 import time
 
+THIRD_PARTY = ("slack_bolt", "slack_sdk", "smpolicy.slack.bolt", "botbuilder", "botframework", "msrest", "msal", "azure", "aiohttp",
+               "urllib3", "asyncio")
 FIELDS = ("request_id", "channel", "route", "method", "status", "duration_ms", "handler", "error", "url", "count")
 
 
@@ -30,4 +32,7 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Libraries log request and response bodies at DEBUG (report words, user ids, message text): whatever
+    # SMPOLICY_LOG_LEVEL says, they only ever write warnings and errors.
+    for name in THIRD_PARTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level) if isinstance(level, str) else level))

@@ -82,3 +82,22 @@ def test_broken_pack_stops_with_file_and_line(tmp_path):
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 1
     assert "answers.toml:" in err and "verdict must be one of" in err and "Traceback" not in err
+
+
+def test_debug_logging_keeps_library_bodies_out(tmp_path, capsys):
+    import logging
+
+    from adapters import logs
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("DEBUG")
+    try:
+        assert logging.getLogger("smpolicy").getEffectiveLevel() == logging.DEBUG
+        for name in ("slack_sdk", "slack_bolt", "smpolicy.slack.bolt", "botbuilder", "msrest", "aiohttp"):
+            assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
+        logging.getLogger("slack_sdk.web").debug("Sending a request: json_body={'text': 'secret report words'}")
+        assert "secret report words" not in capsys.readouterr().out
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
