@@ -23,16 +23,17 @@ def _settings() -> Settings:
         raise SystemExit(f"smpolicy: {exc}") from None
 
 
-def _engine(settings: Settings):
+def _policy(settings: Settings):
+    """The configured pack and its engine; a broken pack stops with its problems."""
     try:
-        return load_policy(settings.content_dir, content.default_dir(), settings.contact)[1]
+        return load_policy(settings.content_dir, content.default_dir(), settings.contact)
     except PackError as exc:
         raise SystemExit(f"smpolicy: the content pack has problems:\n{exc}") from None
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line with `-`."""
-    engine = _engine(_settings())
+    engine = _policy(_settings())[1]
     if args.question == ["-"]:
         for line in sys.stdin:
             question = line.rstrip("\n")
@@ -56,12 +57,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Check a draft post, or one draft per stdin line with `-`."""
     from bot.check.checker import MAX_DRAFT, Checker, DraftError
 
-    settings = _settings()
-    try:
-        pack = load_policy(settings.content_dir, content.default_dir(), settings.contact)[0]
-    except PackError as exc:
-        raise SystemExit(f"smpolicy: the content pack has problems:\n{exc}") from None
-    checker = Checker(pack)
+    checker = Checker(_policy(_settings())[0])
     if args.draft == ["-"]:
         for line in sys.stdin:
             try:
@@ -194,7 +190,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         from bot.store import Store
 
         store = Store(settings.db_path)
-        pack = load_policy(settings.content_dir, content.default_dir(), settings.contact)[0]
+        pack = _policy(settings)[0]
         tables = [("rounds", stats.rounds(store)), ("hardest questions", stats.hardest(store, pack)),
                   ("weakest sections", stats.weakest(store, pack))]
         if args.csv:

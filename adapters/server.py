@@ -19,7 +19,7 @@ from adapters.web import api as web_api
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
 from bot.quiz.rounds import Audience
-from bot.reports.crypto import KeyError_, Sealer, load_key
+from bot.reports.crypto import KeyError_, Sealer, load_keys
 from bot.routes import build_bot
 from bot.settings import Settings
 from bot.store import Store
@@ -82,7 +82,7 @@ async def observe(request: web.Request, handler):
 def create_app(settings: Settings) -> web.Application:
     """Build the app from settings; raises PackError or KeyError_ when the content or key is unusable."""
     pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
-    sealer = Sealer(load_key(settings.report_key, settings.data_dir))
+    sealer = Sealer(load_keys(settings.report_key, settings.data_dir))
     store = Store(settings.db_path)
     metrics = Metrics()
     bot = build_bot(pack, engine, store, sealer, metrics.hooks(), settings.report_notify_delay)

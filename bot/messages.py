@@ -25,7 +25,6 @@ class Incoming:
     action_id: str = ""
     value: str = ""
     form: tuple[tuple[str, str], ...] = ()
-    private: bool = True
 
     def form_dict(self) -> dict[str, str]:
         """The submitted form fields as a dict."""

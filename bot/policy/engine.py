@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -72,7 +72,6 @@ class Answer:
     conditions: tuple[str, ...] = ()
     ask: str = ""
     offer_report: bool = False
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The documented answer object: verdict, section, answer, citations, confidence, policy_version."""

@@ -57,11 +57,6 @@ def load_keys(configured: str, data_dir: Path) -> list[bytes]:
     return [_decode(part.strip()) for part in path.read_text().split(",") if part.strip()]
 
 
-def load_key(configured: str, data_dir: Path) -> list[bytes]:
-    """Alias of `load_keys` (the first key encrypts, all decrypt)."""
-    return load_keys(configured, data_dir)
-
-
 class Sealer:
     """Encrypts report text bound to its case reference with the newest key; decrypts with any key."""
 

@@ -19,11 +19,9 @@ def run_set(questions: Path, *limits: str) -> subprocess.CompletedProcess:
     lines = "".join(json.loads(line)["question"] + "\n" for line in questions.read_text().splitlines() if line.strip())
     answers = subprocess.run([sys.executable, "-m", "adapters.cli", "ask", "--json", "-"], input=lines,
                              capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    out = questions.parent / ".." / "answers.tmp"
-    path = Path(ROOT / ".pytest_cache" / f"answers-{questions.stem}.jsonl")
+    path = ROOT / ".pytest_cache" / f"answers-{questions.stem}.jsonl"
     path.parent.mkdir(exist_ok=True)
     path.write_text(answers)
-    del out
     return subprocess.run([sys.executable, str(eval_dir() / "score.py"), str(questions), str(path), *limits],
                           capture_output=True, text=True)
 
