@@ -279,10 +279,15 @@ def load_pack(folder: str | Path) -> Pack:
     if not folder.is_dir():
         raise PackError([Problem(str(folder), 0, "content folder does not exist")])
     meta, _ = reader.toml("pack.toml")
-    for key in ("title", "version", "effective"):
-        if not isinstance(meta.get(key), str | type(None)) or (meta and not meta.get(key)):
-            reader.problem("pack.toml", 0, f"missing {key}")
-    contacts = {str(k): str(v) for k, v in (meta.get("contacts") or {}).items()}
+    if not any(p.file == "pack.toml" for p in reader.problems):  # read fine (even if empty): it must name the pack
+        for key in ("title", "version", "effective"):
+            if not isinstance(meta.get(key), str) or not meta[key]:
+                reader.problem("pack.toml", 1, f"missing {key} (a text value)")
+    raw_contacts = meta.get("contacts") or {}
+    if not isinstance(raw_contacts, dict):
+        reader.problem("pack.toml", 1, "[contacts] must be a table of names")
+        raw_contacts = {}
+    contacts = {str(k): str(v) for k, v in raw_contacts.items()}
     sections: dict[str, Section] = {}
     policy = folder / "policy.md"
     if policy.exists():
@@ -295,10 +300,15 @@ def load_pack(folder: str | Path) -> Pack:
     questions = _questions(reader, quiz, quiz_lines, sections) if sections and quiz_lines else []
     lexicon, _ = reader.toml("lexicon.toml", required=False)
     synonyms: dict[str, str] = {}
-    for canonical, variants in (lexicon.get("synonyms") or {}).items():
+    raw_synonyms = lexicon.get("synonyms") or {}
+    if not isinstance(raw_synonyms, dict):
+        reader.problem("lexicon.toml", 1, "[synonyms] must be a table of word lists")
+        raw_synonyms = {}
+    for canonical, variants in raw_synonyms.items():
         for variant in variants if isinstance(variants, list) else []:
             synonyms[str(variant).lower()] = str(canonical).lower()
-    platforms = tuple(str(p).lower() for p in lexicon.get("platforms", []) if isinstance(p, str))
+    raw_platforms = lexicon.get("platforms", [])
+    platforms = tuple(str(p).lower() for p in (raw_platforms if isinstance(raw_platforms, list) else []) if isinstance(p, str))
     checks_data, checks_lines = reader.toml("checks.toml", required=False)
     checks = parse_checks(checks_data, checks_lines, set(sections), lambda line, msg: reader.problem("checks.toml", line, msg)) \
         if sections and checks_lines else []
