@@ -103,7 +103,7 @@ class Engine:
         corpus += [t.answer for t in pack.topics] + [s.text for s in pack.sections.values()]
         self.normalizer = Normalizer(pack.synonyms, pack.platforms, corpus)
         # label: ("topic", index) or ("off", index)
-        docs: list[tuple[tuple[str, int], Counter[str]]] = []
+        docs: list[tuple[tuple[str, int], dict[str, float]]] = []
         for i, topic in enumerate(pack.topics):
             docs += [(("topic", i), self.normalizer.features(e)) for e in topic.examples]
         for i, off in enumerate(pack.offtopics):
@@ -116,6 +116,7 @@ class Engine:
         self.unknown_idf = math.log((n + 1) / 0.5)
         # Docs are grouped by label so a topic's best example is one reduceat over its slice.
         self.labels = sorted({label for label, _ in docs})
+        self.n_off = sum(1 for kind, _ in self.labels if kind == "off")
         row_of = {label: i for i, label in enumerate(self.labels)}
         docs.sort(key=lambda d: row_of[d[0]])
         self.features = {f: i for i, f in enumerate(sorted(df))}
@@ -123,7 +124,9 @@ class Engine:
         for label, feats in docs:
             asks.setdefault(label, []).append("~ask" in feats)
         # Share of a topic's examples that ask permission ("can I ...") rather than tell what happened.
-        self.ask_ratio = np.array([sum(asks[label]) / len(asks[label]) for label in self.labels])
+        ask_ratio = np.array([sum(asks[label]) / len(asks[label]) for label in self.labels])
+        self.asking = 0.75 + 0.25 * ask_ratio  # a question that asks permission leans to topics that do
+        self.telling = 1.0 - 0.15 * ask_ratio  # "what's the wifi password?" asks for something, not whether one may post it
         # Feature-major matrices: a question touches only its own few feature rows.
         self.doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
         self.centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
@@ -137,26 +140,28 @@ class Engine:
         self.centroids /= np.linalg.norm(self.centroids, axis=0, keepdims=True) + 1e-12
         self.starts = np.array(starts)
 
-    def _weigh(self, feats: Counter[str]) -> dict[str, float]:
+    def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
 
-    def scores(self, question: str, feats: Counter[str] | None = None) -> dict[tuple[str, int], float]:
+    def scores(self, question: str, feats: dict[str, float] | None = None) -> dict[tuple[str, int], float]:
         """Score every topic and off-topic group for a question (0 to 1)."""
         feats = self.normalizer.features(question) if feats is None else feats
+        combined = self._combined(feats)
+        return dict(zip(self.labels, combined)) if combined else {}
+
+    def _combined(self, feats: dict[str, float]) -> list[float]:
+        """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
         query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
         if not query:
-            return {}
+            return []
         rows = [self.features[f] for f in query]
         weights = np.fromiter(query.values(), dtype=np.float64, count=len(query))
-        best = np.maximum.reduceat(weights @ self.doc_matrix[rows], self.starts)
-        combined = 0.7 * best + 0.3 * (weights @ self.centroids[rows])
-        if "~ask" in feats:
-            combined *= 0.75 + 0.25 * self.ask_ratio
-        else:  # "what's the wifi password?" asks for something, not whether one may post it
-            combined *= 1.0 - 0.15 * self.ask_ratio
-        return dict(zip(self.labels, combined.tolist()))
+        combined = np.maximum.reduceat(weights @ self.doc_matrix[rows], self.starts) * 0.7
+        combined += 0.3 * (weights @ self.centroids[rows])
+        combined *= self.asking if "~ask" in feats else self.telling
+        return combined.tolist()
 
-    def in_scope(self, question: str, feats: Counter[str] | None = None) -> bool:
+    def in_scope(self, question: str, feats: dict[str, float] | None = None) -> bool:
         """Whether the question shows any sign of social media or the policy."""
         feats = self.normalizer.features(question) if feats is None else feats
         return any(f in SCOPE_WORDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS) for f in feats)
@@ -169,17 +174,19 @@ class Engine:
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
         feats = self.normalizer.features(text)
-        scores = self.scores(text, feats)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        topics = [(label, s) for label, s in ranked if label[0] == "topic"]
-        offs = [(label, s) for label, s in ranked if label[0] == "off"]
-        best_topic, best = topics[0] if topics else (None, 0.0)
-        off_label, off_score = offs[0] if offs else (None, 0.0)
+        combined = self._combined(feats)
+        # Ties go to the first label, as a stable sort would.
+        offs, topics = combined[:self.n_off], combined[self.n_off:]
+        best = max(topics, default=0.0)
+        k = topics.index(best) if topics else -1
+        best_topic = self.labels[self.n_off + k] if topics else None
+        off_score = max(offs, default=0.0)
+        off_label = self.labels[offs.index(off_score)] if offs else None
         scoped = self.in_scope(text, feats)
         if best_topic is None or best < self.MIN_SCORE or off_score > best or (not scoped and best < self.MIN_SCORE_NO_SCOPE):
             contact = self.pack.contact(self.pack.offtopics[off_label[1]].ask) if off_label and off_score >= best else self.default_contact
             return self._unknown(contact, max(off_score, 1 - best))
-        runner = topics[1][1] if len(topics) > 1 else 0.0
+        runner = max(topics[:k] + topics[k + 1:], default=0.0)
         confidence = min(1.0, best * 0.6 + (best - runner) * 1.5 + 0.25)
         return self._from_topic(self.pack.topics[best_topic[1]], text, confidence)
 
@@ -211,4 +218,6 @@ class Engine:
 
 def _clean(question: str) -> str:
     """Strip control characters and surrounding space."""
+    if question.isprintable():
+        return question.strip()
     return "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()

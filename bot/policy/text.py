@@ -30,13 +30,19 @@ CONTRACTIONS = {"can't": "can not", "cannot": "can not", "won't": "will not", "n
                 "i'm": "i am", "it's": "it is", "what's": "what is", "we're": "we are", "they're": "they are"}
 
 
+POSSESSIVE = re.compile(r"'s\b")
+
+
 def fold(text: str) -> str:
     """Lower-case, NFKC-normalize and straighten quotes."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    for short, long in CONTRACTIONS.items():
-        text = text.replace(short, long)
-    return re.sub(r"'s\b", "", text)
+    if not text.isascii():  # ASCII is already NFKC and has no curly quotes
+        text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    text = text.casefold()
+    if "'" in text or "cannot" in text:
+        for short, long in CONTRACTIONS.items():
+            text = text.replace(short, long)
+        text = POSSESSIVE.sub("", text)
+    return text
 
 
 def tokens(text: str) -> list[str]:
@@ -138,27 +144,31 @@ class Normalizer:
     def _key(words: list[str]) -> str:
         return " ".join(stem(w) for w in words)
 
-    def features(self, text: str) -> Counter[str]:
+    def features(self, text: str) -> dict[str, float]:
         """Weighted features of `text`: stems, concepts (a known phrase becomes its concept), bigrams."""
         folded = fold(text)
         raw = [self.correct(w) for w in TOKEN.findall(folded)]
         words = [stem(w) for w in raw]
         content: list[str] = ["~ask"] if PERMISSION.search(folded) else []
+        phrases, longest, count = self.phrases, self.longest, len(words)
         i = 0
-        while i < len(words):
-            for n in range(min(self.longest.get(words[i], 0), len(words) - i), 0, -1):
-                canonical = self.phrases.get(" ".join(words[i:i + n]))
+        while i < count:
+            word = words[i]
+            for n in range(min(longest.get(word, 0), count - i), 0, -1):
+                canonical = phrases.get(word if n == 1 else " ".join(words[i:i + n]))
                 if canonical:
                     content.append("~" + canonical)
                     i += n
                     break
             else:
                 if raw[i] not in STOPWORDS:
-                    content.append(words[i])
+                    content.append(word)
                 i += 1
-        out: Counter[str] = Counter()
+        out: dict[str, float] = {}
         for feature in content:
-            out[feature] += CONCEPT_WEIGHT.get(feature, 1.5 if feature.startswith("~") else 1.0)
+            weight = CONCEPT_WEIGHT.get(feature) or (1.5 if feature[0] == "~" else 1.0)
+            out[feature] = out.get(feature, 0.0) + weight
         for a, b in zip(content, content[1:]):
-            out[a + "_" + b] += 0.5
+            pair = a + "_" + b
+            out[pair] = out.get(pair, 0.0) + 0.5
         return out
