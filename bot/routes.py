@@ -52,6 +52,10 @@ def _action(*ids: str) -> Callable[[Incoming], bool]:
     return lambda m: m.kind == "action" and m.action_id in ids
 
 
+def _either(*checks: Callable[[Incoming], bool]) -> Callable[[Incoming], bool]:
+    return lambda m: any(check(m) for check in checks)
+
+
 @dataclass
 class Bot:
     """The core and the flows the edges also drive directly (notifications, rounds, command line)."""
@@ -117,16 +121,16 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         Handler("quiz.on", _word("quiz on"), quiz_on),
         Handler("home", _action("home.open"), home),
         Handler("ask.prompt", _action("ask.prompt"), ask_prompt),
-        Handler("quiz.start", lambda m: _word("quiz", "start quiz", "take a quiz")(m) or _action("quiz.start")(m), quiz.begin),
+        Handler("quiz.start", _either(_word("quiz", "start quiz", "take a quiz"), _action("quiz.start")), quiz.begin),
         Handler("quiz.answer", _action("quiz.answer"), quiz.answer),
         Handler("policy.section", _action("policy.section"), quiz.read_section),
-        Handler("report.open", lambda m: _word("report", "report a concern")(m) or _action("report.open")(m), open_report),
+        Handler("report.open", _either(_word("report", "report a concern"), _action("report.open")), open_report),
         Handler("report.submit", _action("report.submit"), desk.submit),
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
-        Handler("reports.list", lambda m: _word("reports", "cases")(m) or _action("reports.list")(m), review.list_cases),
+        Handler("reports.list", _either(_word("reports", "cases"), _action("reports.list")), review.list_cases),
         Handler("case.review", _action("case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed"),
                 review.reviewer_action),
-        Handler("case.lookup", lambda m: _word("case", "my case", "follow up")(m) or _action("case.lookup")(m), review.lookup_form),
+        Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), review.lookup_form),
         Handler("case.verify", _action("case.verify"), review.verify),
         Handler("case.reply", _action("case.reply"), review.reply),
     ]
