@@ -17,6 +17,16 @@ class Metrics:
         self.reports = Counter("smpolicy_reports_filed", "Reports filed", registry=self.registry)
         self.quiz = Counter("smpolicy_quiz_answers", "Quiz answers by result", ["result"], registry=self.registry)
         self.checks = Counter("smpolicy_draft_checks", "Draft checks by verdict", ["verdict"], registry=self.registry)
+        self._children: dict[tuple[str, int], tuple] = {}
+
+    def observe_request(self, channel: str, status: int, seconds: float) -> None:
+        """Count one HTTP request; the labelled children are looked up once (`labels()` takes a lock each call)."""
+        key = (channel, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(channel, str(status)), self.latency.labels(channel))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def hooks(self) -> Hooks:
         """Core callbacks that count, with labels that never name a person."""
