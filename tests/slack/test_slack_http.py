@@ -25,6 +25,24 @@ async def test_slash_command_question_gets_an_ephemeral_answer_fast(slack):
     assert "Confidentiality and Privacy" in block_texts and "feedback.up#0" in block_texts
 
 
+async def test_slash_command_mentioning_payload_is_answered(slack):
+    """Bolt's form parser reads any body containing "payload" as an interactivity payload and drops the command."""
+    status, text = await send(slack, p.command("can I share the payload format of our internal API on Twitter?"))
+    assert status == 200 and json.loads(text)["response_type"] == "ephemeral"
+
+
+async def test_other_slash_commands_and_odd_timestamps(slack):
+    body, headers = p.command("hello")
+    other = body.replace("command=%2Fsmpolicy", "command=%2Fweather")
+    status, _ = await send(slack, (other, {**headers, **p.sign(other)}))
+    assert status == 404  # Bolt: no listener for it
+    for stamp in ("", "soon", "-5", "1e9"):
+        status, _ = await send(slack, (body, {**headers, "X-Slack-Request-Timestamp": stamp}))
+        assert status == 401, stamp
+    status, _ = await send(slack, (body, {k: v for k, v in headers.items() if k != "X-Slack-Signature"}))
+    assert status == 401
+
+
 async def test_slash_help_and_empty(slack):
     for text in ("help", ""):
         status, out = await send(slack, p.command(text))
