@@ -309,8 +309,7 @@ class SlackChannel:
             return {"text": "I've sent you a quiz in our direct messages."}
         if word in ("reports", "cases"):
             await self.sync_reviewers()
-        text = "help" if word in HELP_WORDS else incoming.text
-        replies = await self.core.handle(replace(incoming, text=text))
+        replies = await self.core.handle(replace(incoming, text="help") if word in HELP_WORDS else incoming)
         form = _form_reply(replies)
         if form is not None:
             self.spawn(self.open_modal(body["trigger_id"], form))

@@ -128,17 +128,20 @@ class Engine:
         self.asking = 0.75 + 0.25 * ask_ratio  # a question that asks permission leans to topics that do
         self.telling = 1.0 - 0.15 * ask_ratio  # "what's the wifi password?" asks for something, not whether one may post it
         # Feature-major matrices: a question touches only its own few feature rows.
-        self.doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
-        self.centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
+        doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
+        centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
         starts: list[int] = []
         for d, (label, feats) in enumerate(docs):
             if d == 0 or docs[d - 1][0] != label:
                 starts.append(d)
             for f, w in _unit(self._weigh(feats)).items():
-                self.doc_matrix[self.features[f], d] = w
-                self.centroids[self.features[f], row_of[label]] += w
-        self.centroids /= np.linalg.norm(self.centroids, axis=0, keepdims=True) + 1e-12
+                doc_matrix[self.features[f], d] = w
+                centroids[self.features[f], row_of[label]] += w
+        centroids /= np.linalg.norm(centroids, axis=0, keepdims=True) + 1e-12
         self.starts = np.array(starts)
+        # One row gather and one product score both: 0.7 x a topic's best example + 0.3 x its centroid.
+        self.blend = np.hstack([0.7 * doc_matrix, 0.3 * centroids])
+        self.n_docs = n
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -156,8 +159,9 @@ class Engine:
             return []
         rows = [self.features[f] for f in query]
         weights = np.fromiter(query.values(), dtype=np.float64, count=len(query))
-        combined = np.maximum.reduceat(weights @ self.doc_matrix[rows], self.starts) * 0.7
-        combined += 0.3 * (weights @ self.centroids[rows])
+        scored = weights @ self.blend[rows]
+        combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
+        combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
         return combined.tolist()
 
