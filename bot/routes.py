@@ -52,8 +52,8 @@ def _action(*ids: str) -> Callable[[Incoming], bool]:
     return lambda m: m.kind == "action" and m.action_id in ids
 
 
-def _either(*checks: Callable[[Incoming], bool]) -> Callable[[Incoming], bool]:
-    return lambda m: any(check(m) for check in checks)
+def _either(word: Callable[[Incoming], bool], action: Callable[[Incoming], bool]) -> Callable[[Incoming], bool]:
+    return lambda m: word(m) or action(m)
 
 
 @dataclass

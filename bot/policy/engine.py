@@ -140,7 +140,7 @@ class Engine:
         centroids /= np.linalg.norm(centroids, axis=0, keepdims=True) + 1e-12
         self.starts = np.array(starts)
         # One row gather and one product score both: 0.7 x a topic's best example + 0.3 x its centroid.
-        self.blend = np.hstack([0.7 * doc_matrix, 0.3 * centroids])
+        self.blend = np.hstack([0.7 * doc_matrix, 0.3 * centroids]).astype(np.float32)
         self.n_docs = n
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
@@ -158,7 +158,7 @@ class Engine:
         if not query:
             return []
         rows = [self.features[f] for f in query]
-        weights = np.fromiter(query.values(), dtype=np.float64, count=len(query))
+        weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
         scored = weights @ self.blend[rows]
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
