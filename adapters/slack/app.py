@@ -1,4 +1,7 @@
-"""Bolt wiring: one AsyncApp on `POST /slack/events` (commands, events, interactivity), optional Socket Mode.
+"""Slack wiring: `POST /slack/events` (commands, events, interactivity) and optional Socket Mode.
+
+Over HTTP, `/smpolicy` commands are answered by `handle_http` directly; everything else goes to one Bolt
+AsyncApp, which also runs every handler over Socket Mode (see `handle_http` for why).
 
 Every listener acknowledges first; Web API work runs after the ack in tasks the channel keeps
 (`spawn`). Event retries are dropped by event id, recorded in SQLite so it holds across restarts.
