@@ -47,6 +47,7 @@ COMMAND = "/smpolicy"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 DEFAULT_API = "https://slack.com/api/"
 HELP_WORDS = {"", "help", "?", "menu"}
+MALFORMED = (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError)
 ROSTER_SECONDS = 300
 
 
@@ -218,7 +219,7 @@ class SlackChannel:
             async def run(**kwargs):
                 try:
                     return await listener(**kwargs)
-                except (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                except MALFORMED as exc:
                     log.warning("malformed slack payload", extra={"error": type(exc).__name__})
                     await kwargs["ack"]()
             return run
@@ -396,7 +397,7 @@ class SlackChannel:
             return web.json_response({"error": "invalid request"}, status=401)  # Bolt's answer, word for word
         try:
             ack = await self.on_command(fields)
-        except inbound.PayloadError as exc:
+        except MALFORMED as exc:  # signed, but not the shape Slack documents: acknowledged and dropped
             log.warning("malformed slack payload", extra={"error": type(exc).__name__})
             ack = {}
         # orjson: the answer's Block Kit is most of the response, and json.dumps was a tenth of a command's cost.

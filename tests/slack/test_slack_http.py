@@ -43,6 +43,16 @@ async def test_other_slash_commands_and_odd_timestamps(slack):
     assert status == 401
 
 
+async def test_signed_command_of_an_odd_shape_is_acknowledged_and_dropped(slack):
+    for drop in ("user_id", "team_id", "trigger_id"):
+        body, _ = p.command("report")
+        odd = "&".join(pair for pair in body.split("&") if not pair.startswith(drop + "="))
+        status, text = await send(slack, (odd, {"Content-Type": "application/x-www-form-urlencoded", **p.sign(odd)}))
+        assert (status, text) == (200, ""), drop
+    status, text = await send(slack, p.command("help"))
+    assert status == 200 and "quiz" in text
+
+
 async def test_slash_help_and_empty(slack):
     for text in ("help", ""):
         status, out = await send(slack, p.command(text))
