@@ -324,7 +324,7 @@ class SlackChannel:
         return {"response_type": "ephemeral", **messages[0]}
 
     async def respond_all(self, response_url: str | None, messages: list[dict]) -> None:
-        """Ephemeral follow-ups through the request's response_url, with the Web API's retry handlers."""
+        """Ephemeral follow-ups through the request's response_url, retried on 429, connection and server errors."""
         if not response_url:
             log.warning("slack follow-up dropped: no response_url")
             return
