@@ -31,7 +31,7 @@ VERDICT_LABELS = {
 # Signs that a question is about social media or the policy itself: every concept of the
 # lexicon except the neutral ones below, and these word stems.
 NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data"
-                             " ~tech ~work_story ~credential ~meeting ~review".split())
+                             " ~tech ~work_story ~credential ~meeting ~review ~benefit".split())
 SCOPE_WORDS = frozenset(stem(w) for w in """
 social media online internet post profile account follow follower comment repost blog vlog podcast webinar
 forum thread hashtag meme viral stream livestream bio headline endorse recommend publicly public policy
@@ -45,6 +45,9 @@ UNMET_CONDITION = re.compile(
     r"|\bbefore (?:it is |it's |they are |the |we )?(?:announc|public|official|release)"
     r"|\b(?:not|isn't|hasn't been|haven't been|wasn't) (?:yet )?(?:announced|public|released)",
 )
+
+
+WITNESS_LEAD = 1.25
 
 
 class QuestionError(ValueError):
@@ -127,6 +130,9 @@ class Engine:
         ask_ratio = np.array([sum(asks[label]) / len(asks[label]) for label in self.labels])
         self.asking = 0.75 + 0.25 * ask_ratio  # a question that asks permission leans to topics that do
         self.telling = 1.0 - 0.15 * ask_ratio  # "what's the wifi password?" asks for something, not whether one may post it
+        # "Someone keeps posting racist jokes, what should I do?" tells what another person did: whatever they
+        # did, the answer is how to report it. Topics marked `report` get a lead over the violation itself.
+        self.witnessed = np.array([WITNESS_LEAD if kind == "topic" and pack.topics[i].report else 1.0 for kind, i in self.labels])
         # Feature-major matrices: a question touches only its own few feature rows.
         doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
         centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
@@ -163,6 +169,8 @@ class Engine:
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
+        if "~witness" in feats and "~ask" not in feats:
+            combined *= self.witnessed
         return combined.tolist()
 
     def in_scope(self, question: str, feats: dict[str, float] | None = None) -> bool:

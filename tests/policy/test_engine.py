@@ -32,7 +32,8 @@ def test_dev_set_meets_the_quality_bar():
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.parametrize("name", ["paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl"])
+@pytest.mark.parametrize("name", ["paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl",
+                                  "paraphrases7.jsonl"])
 def test_own_paraphrase_sets_generalize(name):
     # Written by us with other platforms, typos and indirect phrasing; lower bars than the dev set
     # because they stand in for the held-out set and are not all in the examples.
@@ -104,3 +105,12 @@ def test_any_text_answers_or_refuses_cleanly(engine, text):
         return
     assert answer.verdict in {"allowed", "not_allowed", "conditional", "info", "unknown"}
     assert answer.answer and (answer.section is None) == (answer.verdict == "unknown")
+
+
+def test_what_someone_else_did_is_answered_with_how_to_report_it(engine):
+    for question in ("Someone on my team keeps sharing sexist memes on Instagram, what do I do?",
+                     "I saw a colleague post our client's contract on Reddit, who do I tell?"):
+        answer = engine.answer(question)
+        assert answer.section == "reporting" and answer.offer_report, question
+    # Asking for oneself is not a report, even with the same words in it.
+    assert engine.answer("Can I share sexist memes on Instagram?").section == "respectful-discourse"
