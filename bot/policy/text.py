@@ -81,6 +81,8 @@ class Speller:
 
     def __init__(self, vocabulary: Counter[str]):
         self.vocabulary = vocabulary
+        # Another form of a known word is not a typo: "reposted" must not become "reported".
+        self.stems = {stem(word) for word in vocabulary}
         self.index: dict[str, list[str]] = {}
         for word in vocabulary:
             if len(word) >= 4:
@@ -89,7 +91,7 @@ class Speller:
 
     def correct(self, word: str) -> str:
         """The closest known word, or `word` itself when it is known, short or nothing is close."""
-        if word in self.vocabulary or len(word) < 6 or not word.isalpha():
+        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or stem(word) in self.stems:
             return word
         depth = 2 if len(word) >= 9 else 1
         candidates: set[str] = set()

@@ -33,7 +33,7 @@ def test_dev_set_meets_the_quality_bar():
 
 
 @pytest.mark.parametrize("name", ["paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl",
-                                  "paraphrases7.jsonl"])
+                                  "paraphrases7.jsonl", "paraphrases8.jsonl"])
 def test_own_paraphrase_sets_generalize(name):
     # Written by us with other platforms, typos and indirect phrasing; lower bars than the dev set
     # because they stand in for the held-out set and are not all in the examples.
@@ -114,3 +114,11 @@ def test_what_someone_else_did_is_answered_with_how_to_report_it(engine):
         assert answer.section == "reporting" and answer.offer_report, question
     # Asking for oneself is not a report, even with the same words in it.
     assert engine.answer("Can I share sexist memes on Instagram?").section == "respectful-discourse"
+
+
+def test_typos_are_repaired_but_other_forms_of_known_words_are_not(engine):
+    correct = engine.normalizer.correct
+    assert correct("linkdin") == "linkedin" and correct("survelliance") == "surveillance"
+    for word in ("reposted", "tweeted", "livestreamed"):  # once "reported", "tweeter" and "livestream"
+        assert correct(word) == word
+    assert engine.answer("I reposted our company's hiring post, is that fine?").section != "reporting"
