@@ -39,6 +39,9 @@ guideline rule violate leak dm messag group channel website site web upload netw
 influence tag caption story like argue debate disagree respect civil tone discuss troll
 brag boast announce mention tell publish write comment reply reveal impersonate fake profile
 """.split())
+# Concepts with an underscore in their name that are signs of social media too (most such names are not,
+# and bigram features look alike).
+SCOPE_COMPOUNDS = frozenset({"~work_account"})
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
     r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
@@ -47,7 +50,9 @@ UNMET_CONDITION = re.compile(
 )
 
 
-WITNESS_LEAD = 1.25
+WITNESS_SHARE = 0.6
+# Asking permission anywhere in the question ("I saw X, can I share it too?") is not a report.
+ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b")
 
 
 class QuestionError(ValueError):
@@ -104,7 +109,7 @@ class Engine:
         self.default_contact = contact or pack.contact("default")
         corpus = [e for t in pack.topics for e in t.examples] + [e for o in pack.offtopics for e in o.examples]
         corpus += [t.answer for t in pack.topics] + [s.text for s in pack.sections.values()]
-        self.normalizer = Normalizer(pack.synonyms, pack.platforms, corpus)
+        self.normalizer = Normalizer(pack.synonyms, pack.platforms, corpus, pack.compounds)
         # label: ("topic", index) or ("off", index)
         docs: list[tuple[tuple[str, int], dict[str, float]]] = []
         for i, topic in enumerate(pack.topics):
@@ -130,9 +135,8 @@ class Engine:
         ask_ratio = np.array([sum(asks[label]) / len(asks[label]) for label in self.labels])
         self.asking = 0.75 + 0.25 * ask_ratio  # a question that asks permission leans to topics that do
         self.telling = 1.0 - 0.15 * ask_ratio  # "what's the wifi password?" asks for something, not whether one may post it
-        # "Someone keeps posting racist jokes, what should I do?" tells what another person did: whatever they
-        # did, the answer is how to report it. Topics marked `report` get a lead over the violation itself.
-        self.witnessed = np.array([WITNESS_LEAD if kind == "topic" and pack.topics[i].report else 1.0 for kind, i in self.labels])
+        # Topics marked `report` (how to report what someone else did), by position among the topics.
+        self.report_at = [k for k, (kind, i) in enumerate(self.labels[self.n_off:]) if pack.topics[i].report]
         # Feature-major matrices: a question touches only its own few feature rows.
         doc_matrix = np.zeros((len(self.features), n), dtype=np.float64)
         centroids = np.zeros((len(self.features), len(self.labels)), dtype=np.float64)
@@ -169,14 +173,13 @@ class Engine:
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
-        if "~witness" in feats and "~ask" not in feats:
-            combined *= self.witnessed
         return combined.tolist()
 
     def in_scope(self, question: str, feats: dict[str, float] | None = None) -> bool:
         """Whether the question shows any sign of social media or the policy."""
         feats = self.normalizer.features(question) if feats is None else feats
-        return any(f in SCOPE_WORDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS) for f in feats)
+        return any(f in SCOPE_WORDS or f in SCOPE_COMPOUNDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS)
+                   for f in feats)
 
     def answer(self, question: str) -> Answer:
         """Answer one question; raise `QuestionError` for empty or over-long input."""
@@ -189,6 +192,12 @@ class Engine:
         combined = self._combined(feats)
         # Ties go to the first label, as a stable sort would.
         offs, topics = combined[:self.n_off], combined[self.n_off:]
+        if topics and "~witness" in feats and not ASKING.search(fold(text)):
+            # "Someone keeps posting racist jokes, what should I do?" tells what another person did: whatever
+            # they did, the answer is how to report it, when a report topic comes close enough.
+            reported = max(topics[k] for k in self.report_at) if self.report_at else 0.0
+            if reported >= WITNESS_SHARE * max(topics):
+                topics = [score if k in self.report_at else 0.0 for k, score in enumerate(topics)]
         best = max(topics, default=0.0)
         k = topics.index(best) if topics else -1
         best_topic = self.labels[self.n_off + k] if topics else None

@@ -90,6 +90,7 @@ class Pack:
     synonyms: dict[str, str] = field(default_factory=dict)
     platforms: tuple[str, ...] = ()
     checks: list = field(default_factory=list)
+    compounds: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def section(self, section_id: str) -> Section:
         """The section with this id, or its top-level parent's when the sub-id is unknown."""
@@ -307,6 +308,23 @@ def load_pack(folder: str | Path) -> Pack:
     for canonical, variants in raw_synonyms.items():
         for variant in variants if isinstance(variants, list) else []:
             synonyms[str(variant).lower()] = str(canonical).lower()
+    compounds: dict[tuple[str, str], str] = {}
+    raw_compounds = lexicon.get("compounds") or {}
+    if not isinstance(raw_compounds, dict):
+        reader.problem("lexicon.toml", 1, "[compounds] must be a table of concept-pair lists")
+        raw_compounds = {}
+    for result, pairs in raw_compounds.items():
+        for pair in pairs if isinstance(pairs, list) else []:
+            words = str(pair).lower().split()
+            if len(words) != 2:
+                reader.problem("lexicon.toml", 1, f"[compounds] {result}: {pair!r} must name two concepts")
+                continue
+            compounds[(words[0], words[1])] = str(result).lower()
+    concepts = set(synonyms.values()) | {"platform"}
+    for (first, second), result in compounds.items():
+        unknown = [name for name in (first, second) if name not in concepts]
+        if unknown:
+            reader.problem("lexicon.toml", 1, f"[compounds] {result}: unknown concept {', '.join(map(repr, unknown))}")
     raw_platforms = lexicon.get("platforms", [])
     platforms = tuple(str(p).lower() for p in (raw_platforms if isinstance(raw_platforms, list) else []) if isinstance(p, str))
     checks_data, checks_lines = reader.toml("checks.toml", required=False)
@@ -315,4 +333,4 @@ def load_pack(folder: str | Path) -> Pack:
     if reader.problems:
         raise PackError(reader.problems)
     return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
-                sections, topics, offtopics, questions, synonyms, platforms, checks)
+                sections, topics, offtopics, questions, synonyms, platforms, checks, compounds)

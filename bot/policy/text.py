@@ -121,7 +121,10 @@ def _distance(a: str, b: str) -> int:
 class Normalizer:
     """Turns text into weighted matching features: stems, synonym concepts and bigrams."""
 
-    def __init__(self, synonyms: dict[str, str], platforms: tuple[str, ...], corpus: list[str]):
+    def __init__(self, synonyms: dict[str, str], platforms: tuple[str, ...], corpus: list[str],
+                 compounds: dict[tuple[str, str], str] | None = None):
+        # Two concepts in a row that read as a third: "our corporate Instagram" is a work account.
+        self.compounds = {("~" + a, b): "~" + c for (a, b), c in (compounds or {}).items()}
         self.phrases: dict[str, str] = {}
         for variant, canonical in synonyms.items():
             self.phrases[self._key(tokens(variant))] = canonical
@@ -152,15 +155,20 @@ class Normalizer:
         raw = [self.correct(w) for w in TOKEN.findall(folded)]
         words = [stem(w) for w in raw]
         content: list[str] = ["~ask"] if PERMISSION.search(folded) else []
-        phrases, longest, count = self.phrases, self.longest, len(words)
-        i = 0
+        phrases, longest, count, compounds = self.phrases, self.longest, len(words), self.compounds
+        i = concept_end = 0
         while i < count:
             word = words[i]
             for n in range(min(longest.get(word, 0), count - i), 0, -1):
                 canonical = phrases.get(word if n == 1 else " ".join(words[i:i + n]))
                 if canonical:
-                    content.append("~" + canonical)
+                    compound = compounds.get((content[-1], canonical)) if content and concept_end == i else None
+                    if compound:
+                        content[-1] = compound
+                    else:
+                        content.append("~" + canonical)
                     i += n
+                    concept_end = i
                     break
             else:
                 if raw[i] not in STOPWORDS:

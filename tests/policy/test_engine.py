@@ -33,7 +33,7 @@ def test_dev_set_meets_the_quality_bar():
 
 
 @pytest.mark.parametrize("name", ["paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl",
-                                  "paraphrases7.jsonl", "paraphrases8.jsonl"])
+                                  "paraphrases7.jsonl", "paraphrases8.jsonl", "paraphrases9.jsonl"])
 def test_own_paraphrase_sets_generalize(name):
     # Written by us with other platforms, typos and indirect phrasing; lower bars than the dev set
     # because they stand in for the held-out set and are not all in the examples.
@@ -122,3 +122,11 @@ def test_typos_are_repaired_but_other_forms_of_known_words_are_not(engine):
     for word in ("reposted", "tweeted", "livestreamed"):  # once "reported", "tweeter" and "livestream"
         assert correct(word) == word
     assert engine.answer("I reposted our company's hiring post, is that fine?").section != "reporting"
+
+
+def test_a_company_word_right_before_a_platform_reads_as_a_work_account(engine):
+    features = engine.normalizer.features
+    assert "~work_account" in features("Can I use our corporate Instagram for my friend's bakery?")
+    assert "~work_account" in features("my employer's TikTok")
+    assert "~work_account" not in features("can I post about my company on LinkedIn")
+    assert engine.answer("Can I promote my side business on our corporate Instagram?").section == "separate-accounts"

@@ -126,3 +126,12 @@ def test_a_replacement_pack_is_used(pack_copy, monkeypatch, capsys):
     assert main(["ask", "--json", "can I write a blog about programming"]) == 0
     out = capsys.readouterr().out
     assert '"policy_version": "9.9.9"' in out and "Write for industry blogs" in out
+
+
+def test_compounds_must_pair_two_known_concepts(pack_copy):
+    lexicon = pack_copy / "lexicon.toml"
+    text = lexicon.read_text().replace('work_account = ["company platform"]', 'work_account = ["company platfrom", "company"]')
+    lexicon.write_text(text)
+    problems = _problems(pack_copy)
+    assert "lexicon.toml:1: [compounds] work_account: 'company' must name two concepts" in problems
+    assert "lexicon.toml:1: [compounds] work_account: unknown concept 'platfrom'" in problems
