@@ -35,7 +35,7 @@ def test_dev_drafts_meet_the_quality_bar():
 
 
 @pytest.mark.parametrize("name, flagged", [("drafts.extra.jsonl", "0.85"), ("drafts.fresh.jsonl", "0.85"), ("drafts.fresh2.jsonl", "0.85"),
-                                           ("drafts.fresh3.jsonl", "0.85"), ("drafts.fresh4.jsonl", "0.85"), ("drafts.fresh5.jsonl", "0.85"),
+                                           ("drafts.fresh3.jsonl", "0.85"), ("drafts.fresh4.jsonl", "0.85"), ("drafts.fresh5.jsonl", "0.85"), ("drafts.fresh6.jsonl", "0.85"),
                                            ("drafts.clean.jsonl", "0"),
                                            ("drafts.clean2.jsonl", "0"), ("drafts.clean3.jsonl", "0")])
 def test_own_draft_sets(name, flagged):
@@ -140,3 +140,11 @@ def test_broken_check_rules_are_named_with_file_and_line(pack_copy):
     assert any(m.startswith("checks.toml:") and "severity must be one of" in m for m in messages)
     assert any(m.startswith("checks.toml:") and "bad regular expression" in m for m in messages)
     assert all(not m.startswith("checks.toml:0:") for m in messages)
+
+
+def test_internal_addresses_are_flagged_and_public_ones_are_not(checker):
+    for draft in ("Our build box lives at 10.0.3.17, don't tell anyone", "ssh into db01.corp and look at the logs",
+                  "staging is on 192.168.40.2"):
+        assert any(f.rule == "internal-address" for f in checker.check(draft).findings), draft
+    for draft in ("Switched my home router to 8.8.8.8 for DNS", "Version 10.2.3 is out, changelog on our public site"):
+        assert not any(f.rule == "internal-address" for f in checker.check(draft).findings), draft
