@@ -76,11 +76,28 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
-class Speller:
-    """Repairs typos against a known vocabulary (symmetric-delete lookup, edit distance 1 or 2)."""
+# How often an English word must appear in pyspellchecker's frequency list to count as a real word.
+ENGLISH_MIN_COUNT = 200
 
-    def __init__(self, vocabulary: Counter[str]):
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Common English words of 6 letters or more (the only ones the speller would touch), from
+    pyspellchecker's word frequency list: a real word ("banner", "hiking", "mentoring") is never
+    "repaired" into a pack word ("banter", "hiring", "monitoring")."""
+    from spellchecker import SpellChecker
+
+    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return frozenset(word for word, count in counts.items() if count >= ENGLISH_MIN_COUNT and len(word) >= 6)
+
+
+class Speller:
+    """Repairs typos against a known vocabulary (symmetric-delete lookup, edit distance 1 or 2).
+    Words of the vocabulary, other forms of them and common English words are left alone."""
+
+    def __init__(self, vocabulary: Counter[str], english: frozenset[str] = frozenset()):
         self.vocabulary = vocabulary
+        self.english = english
         # Another form of a known word is not a typo: "reposted" must not become "reported".
         self.stems = {stem(word) for word in vocabulary}
         self.index: dict[str, list[str]] = {}
@@ -91,7 +108,7 @@ class Speller:
 
     def correct(self, word: str) -> str:
         """The closest known word, or `word` itself when it is known, short or nothing is close."""
-        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or stem(word) in self.stems:
+        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or stem(word) in self.stems or word in self.english:
             return word
         depth = 2 if len(word) >= 9 else 1
         candidates: set[str] = set()
@@ -136,7 +153,7 @@ class Normalizer:
             vocabulary.update(tokens(text))
         for variant in list(synonyms) + list(platforms):
             vocabulary.update(tokens(variant))
-        self.speller = Speller(vocabulary)
+        self.speller = Speller(vocabulary, english_words())
         # Words repeat across questions: remember each word's repaired spelling (bounded).
         self.correct = functools.lru_cache(maxsize=20_000)(self.speller.correct)
         # Longest phrase starting with each word, so most words skip the n-gram lookups.
