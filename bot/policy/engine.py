@@ -41,7 +41,7 @@ brag boast announce mention tell publish write comment reply reveal impersonate 
 """.split())
 # Concepts with an underscore in their name that are signs of social media too (most such names are not,
 # and bigram features look alike).
-SCOPE_COMPOUNDS = frozenset({"~work_account"})
+SCOPE_COMPOUNDS = frozenset({"~work_account", "~personal_account"})
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
     r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
