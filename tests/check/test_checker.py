@@ -35,7 +35,7 @@ def test_dev_drafts_meet_the_quality_bar():
 
 
 @pytest.mark.parametrize("name, flagged", [("drafts.extra.jsonl", "0.85"), ("drafts.fresh.jsonl", "0.85"), ("drafts.fresh2.jsonl", "0.85"),
-                                           ("drafts.fresh3.jsonl", "0.85"), ("drafts.fresh4.jsonl", "0.85"), ("drafts.fresh5.jsonl", "0.85"), ("drafts.fresh6.jsonl", "0.85"),
+                                           ("drafts.fresh3.jsonl", "0.85"), ("drafts.fresh4.jsonl", "0.85"), ("drafts.fresh5.jsonl", "0.85"), ("drafts.fresh6.jsonl", "0.85"), ("drafts.fresh7.jsonl", "0.85"),
                                            ("drafts.clean.jsonl", "0"),
                                            ("drafts.clean2.jsonl", "0"), ("drafts.clean3.jsonl", "0")])
 def test_own_draft_sets(name, flagged):
