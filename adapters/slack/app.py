@@ -19,7 +19,6 @@ import re
 import time
 from collections.abc import Awaitable
 from dataclasses import replace
-from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import ClientConnectorError, ClientOSError, ServerConnectionError, ServerDisconnectedError, ServerTimeoutError, web
@@ -375,7 +374,7 @@ class SlackChannel:
         try:
             text = (await request.read()).decode("utf-8")
             if request.content_type == FORM and not text.startswith("{"):
-                fields = dict(parse_qsl(text, keep_blank_values=True))
+                fields = inbound.form_fields(text)
                 if fields.get("command") == COMMAND and "payload" not in fields and "ssl_check" not in fields:
                     return await self._command_http(request, text, fields)
             bolt_response = await self.app.async_dispatch(AsyncBoltRequest(body=text, query=request.query_string,

@@ -118,3 +118,10 @@ def test_ask_and_check_with_any_text(capsys, command, text):
         assert json.loads(captured.out)["verdict"]
     else:
         assert code == 2 and captured.err.startswith(f"smpolicy {command}:")
+
+
+@given(st.one_of(st.text(max_size=300), st.text(alphabet="ab=&+%2F0c;\u00e9", max_size=60)))
+def test_slack_form_bodies_parse_like_the_standard_library(body):
+    from urllib.parse import parse_qsl
+
+    assert slack_in.form_fields(body) == dict(parse_qsl(body, keep_blank_values=True))
