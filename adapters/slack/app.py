@@ -21,21 +21,15 @@ from collections.abc import Awaitable
 from dataclasses import replace
 
 import orjson
-from aiohttp import ClientConnectorError, ClientOSError, ServerConnectionError, ServerDisconnectedError, ServerTimeoutError, web
+from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import inbound, render
-from adapters.slack.pacing import AdaptivePacer, ThrottleAwareRateLimitHandler
+from adapters.slack.clients import response_hook, web_client
+from adapters.slack.pacing import AdaptivePacer
 from bot.messages import Incoming, Reply, incoming_action
 from bot.routes import Bot
 from bot.settings import Settings
@@ -44,37 +38,9 @@ from bot.store import Store
 log = logging.getLogger("smpolicy.slack")
 COMMAND = "/smpolicy"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
-DEFAULT_API = "https://slack.com/api/"
 HELP_WORDS = {"", "help", "?", "menu"}
 MALFORMED = (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError)
 ROSTER_SECONDS = 300
-
-
-class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """slack_sdk's server-error handler retries 500 and 503 only; gateways fail with 502 and 504 too."""
-
-    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-        return response is not None and response.status_code in (500, 502, 503, 504)
-
-
-def failure_retries() -> list:
-    """Retries on connection errors, resets and timeouts (3 times, with backoff) and server errors (3 times).
-    A retried timeout may deliver a message twice; we prefer that to losing an answer."""
-    return [AsyncConnectionErrorRetryHandler(max_retry_count=3, error_types=[
-                ServerConnectionError, ServerDisconnectedError, ClientOSError, ClientConnectorError, ServerTimeoutError,
-                asyncio.TimeoutError]),
-            ServerErrorRetryHandler(max_retry_count=3)]
-
-
-def web_client(settings: Settings, pacer: AdaptivePacer) -> AsyncWebClient:
-    """The one Web API client: SLACK_API_URL as base, retries on 429 (telling the fan-out pacer) and on failures."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url or DEFAULT_API,
-        timeout=settings.http_timeout,
-        # a long fan-out waits out Retry-After each time
-        retry_handlers=[ThrottleAwareRateLimitHandler(pacer, max_retry_count=100), *failure_retries()],
-    )
 
 
 def _first_word(text: str) -> str:
@@ -327,8 +293,7 @@ class SlackChannel:
         if not response_url:
             log.warning("slack follow-up dropped: no response_url")
             return
-        hook = AsyncWebhookClient(response_url, timeout=self.client.timeout,
-                                  retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3), *failure_retries()])
+        hook = response_hook(response_url, self.client.timeout)
         for message in messages:
             await hook.send(response_type="ephemeral", replace_original=False, **message)
 

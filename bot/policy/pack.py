@@ -273,6 +273,15 @@ def _questions(reader: _Reader, data: dict, lines: list[str], sections: dict[str
     return questions
 
 
+def _lexicon_lists(reader, lexicon: dict, table: str, what: str) -> list[tuple[str, object]]:
+    """(key, item) for every item of every list in a lexicon table; a table of the wrong type is a problem."""
+    raw = lexicon.get(table) or {}
+    if not isinstance(raw, dict):
+        reader.problem("lexicon.toml", 1, f"[{table}] must be a table of {what}")
+        return []
+    return [(key, item) for key, items in raw.items() for item in (items if isinstance(items, list) else [])]
+
+
 def load_pack(folder: str | Path) -> Pack:
     """Read and validate the pack in `folder`; raise `PackError` naming every problem."""
     folder = Path(folder)
@@ -301,25 +310,15 @@ def load_pack(folder: str | Path) -> Pack:
     questions = _questions(reader, quiz, quiz_lines, sections) if sections and quiz_lines else []
     lexicon, _ = reader.toml("lexicon.toml", required=False)
     synonyms: dict[str, str] = {}
-    raw_synonyms = lexicon.get("synonyms") or {}
-    if not isinstance(raw_synonyms, dict):
-        reader.problem("lexicon.toml", 1, "[synonyms] must be a table of word lists")
-        raw_synonyms = {}
-    for canonical, variants in raw_synonyms.items():
-        for variant in variants if isinstance(variants, list) else []:
-            synonyms[str(variant).lower()] = str(canonical).lower()
+    for canonical, variant in _lexicon_lists(reader, lexicon, "synonyms", "word lists"):
+        synonyms[str(variant).lower()] = str(canonical).lower()
     compounds: dict[tuple[str, str], str] = {}
-    raw_compounds = lexicon.get("compounds") or {}
-    if not isinstance(raw_compounds, dict):
-        reader.problem("lexicon.toml", 1, "[compounds] must be a table of concept-pair lists")
-        raw_compounds = {}
-    for result, pairs in raw_compounds.items():
-        for pair in pairs if isinstance(pairs, list) else []:
-            words = str(pair).lower().split()
-            if len(words) != 2:
-                reader.problem("lexicon.toml", 1, f"[compounds] {result}: {pair!r} must name two concepts")
-                continue
-            compounds[(words[0], words[1])] = str(result).lower()
+    for result, pair in _lexicon_lists(reader, lexicon, "compounds", "concept-pair lists"):
+        words = str(pair).lower().split()
+        if len(words) != 2:
+            reader.problem("lexicon.toml", 1, f"[compounds] {result}: {pair!r} must name two concepts")
+            continue
+        compounds[(words[0], words[1])] = str(result).lower()
     concepts = set(synonyms.values()) | {"platform"}
     for (first, second), result in compounds.items():
         unknown = [name for name in (first, second) if name not in concepts]
