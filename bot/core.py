@@ -92,19 +92,20 @@ def help_reply() -> Reply:
 
 
 def answer_reply(answer: Answer) -> Reply:
-    """Render an engine answer as a neutral reply: text fallback plus a card."""
+    """Render an engine answer as a neutral reply: text fallback plus a card that says the verdict once
+    (title and badge), the answer, the guideline by its title and its quote."""
     buttons: list[Button] = []
     if answer.verdict != "unknown" and answer.topic:
         buttons += [Button("Helpful", "feedback.up", answer.topic), Button("Not helpful", "feedback.down", answer.topic)]
     if answer.offer_report:
         buttons.append(Button("Report a concern", "report.open", style="danger"))
-    fields: list[tuple[str, str]] = [("Verdict", VERDICT_LABELS[answer.verdict])]
+    fields: list[tuple[str, str]] = []
     quote = ""
     if answer.citations:
         citation = answer.citations[0]
-        fields.append(("Guideline", f"{citation.title} ({citation.section})"))
+        fields.append(("Guideline", citation.title))
         quote = citation.quote
     body = answer.answer.split("\nGuideline:")[0].removeprefix(VERDICT_LABELS[answer.verdict] + ". ")
     card = Card(title=VERDICT_LABELS[answer.verdict], body=body, fields=tuple(fields), quote=quote,
-                buttons=tuple(buttons), note=f"Policy version {answer.policy_version}")
+                buttons=tuple(buttons), note=f"Policy version {answer.policy_version}", badge=answer.verdict)
     return Reply(answer.answer, card, private=True)

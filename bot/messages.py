@@ -74,6 +74,7 @@ class Card:
     form: tuple[FormField, ...] = ()
     submit: Button | None = None
     note: str = ""
+    badge: str = ""  # a verdict key (allowed, not_allowed, conditional, info, unknown, ok, review, do_not_post) shown as a badge
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class Reply:
     card: Card | None = None
     private: bool = False
     field_errors: tuple[tuple[str, str], ...] = ()
+    # Shown only in a modal or dialog (Slack modal, Teams dialog, the web chat's own panel), never as a chat
+    # message: report forms and confirmations, case views. Such replies stay out of exportable chat history.
+    dialog: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of this reply."""

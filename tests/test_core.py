@@ -14,7 +14,7 @@ def msg(text: str) -> Incoming:
 async def test_a_question_gets_text_and_a_card(core):
     [reply] = await core.handle(msg("Can I use the company logo on my personal website?"))
     assert isinstance(reply, Reply) and reply.text.startswith("Not allowed.")
-    assert reply.card.fields[0] == ("Verdict", "Not allowed")
+    assert reply.card.badge == "not_allowed" and [name for name, _ in reply.card.fields] == ["Guideline"]
     assert reply.card.quote and {b.action_id for b in reply.card.buttons} == {"feedback.up", "feedback.down"}
 
 

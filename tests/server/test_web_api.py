@@ -26,7 +26,11 @@ async def act(client, action_id, value="", form=None, user="alice"):
 async def test_question_gets_the_neutral_reply_as_json(client):
     [reply] = await say(client, "Can I post a screenshot of our internal dashboard on Twitter?")
     assert reply["text"].startswith("Not allowed.")
-    assert reply["card"]["fields"][0] == ["Verdict", "Not allowed"]
+    assert reply["card"]["badge"] == "not_allowed" and reply["card"]["title"] == "Not allowed"
+    # the verdict is said once: no "Verdict" field, no repeat at the start of the body, no internal id in the guideline
+    assert all(name != "Verdict" for name, _ in reply["card"]["fields"])
+    assert not reply["card"]["body"].startswith("Not allowed")
+    assert reply["card"]["fields"][0] == ["Guideline", "Confidentiality and Privacy"]
     assert reply["card"]["quote"] and reply["private"] is True
 
 
