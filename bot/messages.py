@@ -39,6 +39,7 @@ class Button:
     action_id: str
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
+    dialog: bool = False  # the press answers with a dialog reply: Slack opens a modal, Teams a dialog (task module)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Card:
     form: tuple[FormField, ...] = ()
     submit: Button | None = None
     note: str = ""
+    draft: str = ""  # a checked draft, as typed, when the card reports on one
+    marks: tuple[tuple[int, int, str], ...] = ()  # (start, end, guideline title) of each flagged part of `draft`
     badge: str = ""  # a verdict key (allowed, not_allowed, conditional, info, unknown, ok, review, do_not_post) shown as a badge
 
 

@@ -39,7 +39,8 @@ def check_reply(result: CheckResult, pack: Pack) -> Reply:
     """A checked draft as a reply: the answer, one field per finding (guideline and reason)."""
     fields = tuple((pack.section(f.section).title, f"\u201c{f.excerpt}\u201d: {f.reason} {f.suggest}") for f in result.findings)
     card = Card(title=CHECK_TITLES[result.verdict], body=result.answer.split("\n")[0], fields=fields,
-                note=f"Policy version {result.policy_version}. Drafts are not stored.")
+                note=f"Policy version {result.policy_version}. Drafts are not stored.", badge=result.verdict,
+                draft=result.draft, marks=tuple((f.span[0], f.span[1], pack.section(f.section).title) for f in result.findings))
     return Reply(result.answer, card, private=True)
 
 

@@ -6,7 +6,9 @@ Every variable is documented in the README's settings table. An invalid value ra
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,11 +93,19 @@ class Settings:
     teams_app_password: str = _secret_field()
     teams_app_type: str = "MultiTenant"
     teams_tenant_id: str = ""
+    teams_emulator: bool = False
+    web_user_header: str = ""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
     @property
     def slack_enabled(self) -> bool:
         """Slack is mounted when both the bot token and the signing secret are set."""
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is mounted with an app id (authenticated) or in emulator mode (loopback only)."""
+        return bool(self.teams_app_id) or self.teams_emulator
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +150,15 @@ class Settings:
             raise SettingsError(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type}")
         if app_id and app_type != "UserAssignedMSI" and not get("MicrosoftAppPassword"):
             raise SettingsError("MicrosoftAppPassword: required when MicrosoftAppId is set")
+        header = get("SMPOLICY_WEB_USER_HEADER")
+        if header and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", header):
+            raise SettingsError(f"SMPOLICY_WEB_USER_HEADER: {header!r} is not an HTTP header name such as X-Forwarded-Email")
+        proxies = _list(get("SMPOLICY_TRUSTED_PROXIES")) or ("127.0.0.0/8", "::1/128")
+        for cidr in proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise SettingsError(f"SMPOLICY_TRUSTED_PROXIES: {cidr!r} is not an address or CIDR such as 10.0.0.0/8") from None
         return cls(data_dir=data_dir, db_path=db_path, content_dir=Path(content) if content else None,
                    contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
                    slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
@@ -148,4 +167,5 @@ class Settings:
                    slack_review_channel=get("SMPOLICY_SLACK_REVIEW_CHANNEL"), teams_admins=_list(get("SMPOLICY_TEAMS_ADMINS")),
                    web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")), quiz_schedule=schedule, timezone=timezone,
                    slack_quiz_channel=get("SMPOLICY_SLACK_QUIZ_CHANNEL"), quiz_rounds=_switch(get("SMPOLICY_QUIZ_ROUNDS"), "SMPOLICY_QUIZ_ROUNDS"),
-                   http_timeout=http_timeout)
+                   http_timeout=http_timeout, teams_emulator=_switch(get("SMPOLICY_TEAMS_EMULATOR"), "SMPOLICY_TEAMS_EMULATOR", False),
+                   web_user_header=header, trusted_proxies=proxies)

@@ -47,6 +47,7 @@ class CheckResult:
     findings: tuple[Finding, ...]
     answer: str
     policy_version: str
+    draft: str = ""  # the draft as checked, with every masked secret's characters replaced by "•" (same length, so spans hold)
 
     def to_json(self) -> dict:
         return {"verdict": self.verdict, "findings": [{**asdict(f), "span": list(f.span)} for f in self.findings],
@@ -80,6 +81,9 @@ class Checker:
         self.rules: list[CheckRule] = pack.checks
 
     def findings(self, draft: str) -> list[Finding]:
+        return self._scan(draft)[0]
+
+    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]]]:
         # Every reading has the draft's length, so spans map back to the draft.
         lower = _lower(draft)
         leet = lower.translate(LEET)
@@ -110,7 +114,7 @@ class Checker:
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
         order = {"high": 0, "medium": 1, "low": 2}
         safe.sort(key=lambda f: (order[f.severity], f.span[0]))
-        return safe[:MAX_FINDINGS]
+        return safe[:MAX_FINDINGS], masked
 
     @staticmethod
     def _together(rule: CheckRule, written: str, low: str, ends: list[int]):
@@ -134,13 +138,16 @@ class Checker:
     def check(self, draft: str) -> CheckResult:
         """Check one draft; raise DraftError for empty, over-long or binary input."""
         draft = validate(draft)
-        findings = self.findings(draft)
+        findings, masked = self._scan(draft)
+        shown = draft
+        for s, e in masked:
+            shown = shown[:s] + "\u2022" * (e - s) + shown[e:]
         verdict = "ok"
         for f in findings:
             candidate = VERDICT_OF.get(f.severity, "ok")
             if candidate == "do_not_post" or (candidate == "review" and verdict == "ok"):
                 verdict = candidate
-        return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version)
+        return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version, shown)
 
     def answer(self, verdict: str, findings: list[Finding]) -> str:
         lines = [VERDICT_TEXT[verdict]]
