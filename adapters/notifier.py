@@ -32,6 +32,7 @@ class Notifier(Background):
     def __init__(self, bot: Bot, destinations: list[Destination], retention_days: int, interval: float = 1.0):
         super().__init__(self.run)
         self.bot, self.destinations, self.retention_days, self.interval = bot, destinations, retention_days, interval
+        self.unreadable: set[str] = set()  # cases that fail to decrypt: skipped, counted in /healthz
 
     async def announce_due(self) -> int:
         """Announce every due report to every ready destination; return how many were announced."""
@@ -39,8 +40,16 @@ class Notifier(Background):
         if not ready:
             return 0
         count = 0
-        for ref in self.bot.cases.due_notifications():
-            reply = self.bot.review.notification(ref)
+        for row in self.bot.cases.due_notifications():
+            ref = row["ref"]
+            if ref in self.unreadable:
+                continue
+            if not self.bot.cases.readable(ref):
+                # One unreadable case (a lost key, a damaged row) must not stop the others' notices.
+                self.unreadable.add(ref)
+                log.error("report cannot be decrypted: skipped", extra={"count": len(self.unreadable)})
+                continue
+            reply = self.bot.review.notification(ref, row["category"], row["urgency"])
             delivered = False
             for destination in ready:
                 try:

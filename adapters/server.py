@@ -92,9 +92,11 @@ def create_app(settings: Settings) -> web.Application:
     app[STORE], app[METRICS], app[SETTINGS] = store, metrics, settings
 
     async def healthz(request: web.Request) -> web.Response:
+        unreadable = len(app[NOTIFIER].unreadable)
         if store.writable():
-            return web.json_response({"status": "ok", "policy_version": pack.version})
-        return web.json_response({"status": "unavailable", "reason": "database cannot be written"}, status=503)
+            return web.json_response({"status": "ok", "policy_version": pack.version, "reports_unreadable": unreadable})
+        return web.json_response({"status": "unavailable", "reason": "database cannot be written", "reports_unreadable": unreadable},
+                                 status=503)
 
     async def metrics_page(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
@@ -114,14 +116,16 @@ def create_app(settings: Settings) -> web.Application:
         slack.mount(app)
         destinations.append(Destination("slack", slack.review_ready, slack.notify_reviewers))
         audiences.append(Audience("slack", slack.quiz_people, slack.deliver_quiz, slack.confirm_quiz))
-    # Teams is always mounted: with no MicrosoftAppId it serves the Bot Framework Emulator.
-    from adapters.teams.app import TeamsChannel
+    if settings.teams_enabled:
+        # Mounted by intent only: with MicrosoftAppId (every activity authenticated) or SMPOLICY_TEAMS_EMULATOR=on
+        # (no authentication; `serve` refuses it on a non-loopback host). Otherwise /api/messages is a 404.
+        from adapters.teams.app import TeamsChannel
 
-    teams = TeamsChannel(settings, bot, store)
-    teams.mount(app)
-    destinations.append(Destination("teams", teams.review_ready, teams.notify_reviewers))
-    audiences.append(Audience("teams", teams.quiz_people, teams.deliver_quiz))
-    app[TEAMS] = teams
+        teams = TeamsChannel(settings, bot, store)
+        teams.mount(app)
+        destinations.append(Destination("teams", teams.review_ready, teams.notify_reviewers))
+        audiences.append(Audience("teams", teams.quiz_people, teams.deliver_quiz))
+        app[TEAMS] = teams
     notifier = Notifier(bot, destinations, settings.report_retention_days)
     app[NOTIFIER] = notifier
     app.on_startup.append(notifier.start)

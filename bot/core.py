@@ -86,7 +86,7 @@ def help_reply() -> Reply:
     """What the bot does, with buttons to start each job."""
     card = Card(title="Social media guidelines bot", body=HELP_TEXT, buttons=(
         Button("Take a quiz", "quiz.start", style="primary"),
-        Button("Report a concern", "report.open"),
+        Button("Report a concern", "report.open", dialog=True),
     ))
     return Reply(HELP_TEXT, card)
 
@@ -98,7 +98,7 @@ def answer_reply(answer: Answer) -> Reply:
     if answer.verdict != "unknown" and answer.topic:
         buttons += [Button("Helpful", "feedback.up", answer.topic), Button("Not helpful", "feedback.down", answer.topic)]
     if answer.offer_report:
-        buttons.append(Button("Report a concern", "report.open", style="danger"))
+        buttons.append(Button("Report a concern", "report.open", style="danger", dialog=True))
     fields: list[tuple[str, str]] = []
     quote = ""
     if answer.citations:

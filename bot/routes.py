@@ -16,7 +16,7 @@ from bot.quiz.flow import QuizMaster
 from bot.quiz.rounds import Rounds
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Hasher, Sealer
-from bot.reports.flow import ReportDesk, report_form
+from bot.reports.flow import ReportDesk
 from bot.reports.review import ReviewDesk
 from bot.store import Store
 
@@ -98,9 +98,6 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         rounds.set_opt_out(incoming.user_key, False)
         return [Reply("Welcome back: you'll get the weekly quiz invitation again.", private=True)]
 
-    async def open_report(incoming: Incoming) -> list[Reply]:
-        return [report_form(pack)]
-
     async def feedback(incoming: Incoming) -> list[Reply]:
         store.write(lambda db: db["feedback"].insert({"topic": incoming.value[:100], "helpful": int(incoming.action_id == "feedback.up"),
                                                      "at": time.time()}))
@@ -109,7 +106,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     async def home(incoming: Incoming) -> list[Reply]:
         card = Card(title="Social media guidelines", body=HELP_TEXT, fields=(("Your record", quiz.record(incoming.user_key)),),
                     buttons=(Button("Ask a question", "ask.prompt"), Button("Take a quiz", "quiz.start", style="primary"),
-                             Button("Report a concern", "report.open")))
+                             Button("Report a concern", "report.open", dialog=True)))
         return [Reply(HELP_TEXT, card)]
 
     async def ask_prompt(incoming: Incoming) -> list[Reply]:
@@ -125,7 +122,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         Handler("quiz.start", _either(_word("quiz", "start quiz", "take a quiz"), _action("quiz.start")), quiz.begin),
         Handler("quiz.answer", _action("quiz.answer"), quiz.answer),
         Handler("policy.section", _action("policy.section"), quiz.read_section),
-        Handler("report.open", _either(_word("report", "report a concern"), _action("report.open")), open_report),
+        Handler("report.open", _either(_word("report", "report a concern"), _action("report.open")), desk.open_form),
         Handler("report.submit", _action("report.submit"), desk.submit),
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
         Handler("reports.list", _either(_word("reports", "cases"), _action("reports.list")), review.list_cases),

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from bot.reports.crypto import Sealer, check_code
+from bot.reports.crypto import Sealer, TamperedError, check_code
 from bot.store import Store
 
 STATUSES = ("new", "in_review", "closed")
@@ -127,9 +127,18 @@ class CaseBook:
         row = self.store.db.execute("SELECT target FROM destinations WHERE platform = ?", [platform]).fetchone()
         return row[0] if row else None
 
-    def due_notifications(self) -> list[str]:
-        return [r[0] for r in self.store.db.execute(
-            "SELECT ref FROM reports WHERE notified_at IS NULL AND COALESCE(notify_after, 0) <= ? ORDER BY notify_after", [self.clock()])]
+    def due_notifications(self) -> list[dict]:
+        """Cases due to be announced: ref, category, urgency (nothing decrypted)."""
+        return list(self.store.db.query(
+            "SELECT ref, category, urgency FROM reports WHERE notified_at IS NULL AND COALESCE(notify_after, 0) <= ? "
+            "ORDER BY notify_after", [self.clock()]))
+
+    def readable(self, ref: str) -> bool:
+        """Whether the case's words and messages decrypt with the configured keys."""
+        try:
+            return self.case(ref) is not None
+        except TamperedError:
+            return False
 
     def mark_notified(self, ref: str) -> None:
         self.store.write(lambda db: db.execute("UPDATE reports SET notified_at = ?, notify_after = NULL WHERE ref = ?",

@@ -17,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class KeyError_(ValueError):
@@ -63,6 +65,12 @@ class Sealer:
     def __init__(self, keys: bytes | list[bytes]):
         keys = [keys] if isinstance(keys, bytes) else keys
         self._aeads = [AESGCM(k) for k in keys]
+        self._first = keys[0]
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for another purpose (form tokens, rate-limit buckets), derived from the newest report key
+        with HKDF, so that every replica holding the key derives the same one and the database alone holds none."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"smpolicy:" + purpose.encode()).derive(self._first)
 
     def seal(self, ref: str, plaintext: str) -> tuple[str, str]:
         nonce = secrets.token_bytes(12)

@@ -27,13 +27,30 @@ from bot.store import Store
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ANONYMITY_NOTE = ("Your report is anonymous: reviewers see only what you write here, never who sent it; "
                   "don't include your own name or anything that identifies you.")
-URGENCY = (("Normal", "normal"), ("Urgent: harm is ongoing", "urgent"), ("Low", "low"))
+URGENCY = (("Low", "low"), ("Normal", "normal"), ("Urgent: harm is ongoing", "urgent"))
 PLATFORMS = ("LinkedIn", "X / Twitter", "Facebook", "Instagram", "TikTok", "YouTube", "Reddit", "Other")
 LIMITS = {"what": 4000, "where": 100, "link": 500, "when": 100, "section": 60, "evidence": 1000, "urgency": 20}
 
 
-def report_form(pack: Pack) -> Reply:
-    """The report form, with a one-time submission token so a double click files once."""
+def form_token(key: bytes, user_key: str) -> str:
+    """A one-time submission token bound to the person the form was shown to: a nonce and an HMAC of it with
+    their user key. Another person's token files nothing of theirs (`token_holder_ok` fails for them)."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_token_mac(key, nonce, user_key)}"
+
+
+def _token_mac(key: bytes, nonce: str, user_key: str) -> str:
+    return hmac.new(key, f"{nonce}\x00{user_key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def token_holder_ok(key: bytes, token: str, user_key: str) -> bool:
+    """Whether `token` was issued to `user_key`."""
+    nonce, _, mac = token.partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(mac, _token_mac(key, nonce, user_key))
+
+
+def report_form(pack: Pack, token: str) -> Reply:
+    """The report form, with a one-time submission token (bound to the person) so a double click files once."""
     sections = tuple(Option(s.title, s.id) for s in pack.sections.values() if "." not in s.id) + (Option("Other", "other"),)
     card = Card(
         title="Report a concern anonymously",
@@ -47,10 +64,10 @@ def report_form(pack: Pack) -> Reply:
             FormField("evidence", "Evidence links", "multiline", False, LIMITS["evidence"]),
             FormField("urgency", "Urgency", "choice", False, LIMITS["urgency"], tuple(Option(label, v) for label, v in URGENCY)),
         ),
-        submit=Button("Submit report", "report.submit", secrets.token_urlsafe(12), "primary"),
+        submit=Button("Submit report", "report.submit", token, "primary"),
         note=ANONYMITY_NOTE,
     )
-    return Reply(f"Report a concern anonymously. {ANONYMITY_NOTE}", card, private=True)
+    return Reply(f"Report a concern anonymously. {ANONYMITY_NOTE}", card, private=True, dialog=True)
 
 
 def validate(form: dict[str, str], pack: Pack) -> dict[str, str]:
@@ -105,20 +122,29 @@ class ReportDesk:
         self.notify_delay = notify_delay
         self.limit = limit or RateLimit()
         self.clock = clock
+        self.form_key = sealer.derive("report-form")
+
+    async def open_form(self, incoming: Incoming) -> list[Reply]:
+        """The report form for this person (its token is bound to them)."""
+        return [report_form(self.pack, form_token(self.form_key, incoming.user_key))]
 
     async def submit(self, incoming: Incoming) -> list[Reply]:
         form = {k: v.strip() for k, v in incoming.form_dict().items()}
         errors = validate(form, self.pack)
         if errors:
             return [Reply("Please fix the form: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), private=True,
-                          field_errors=tuple(errors.items()))]
-        token = incoming.value or secrets.token_urlsafe(12)
+                          field_errors=tuple(errors.items()), dialog=True)]
+        if not token_holder_ok(self.form_key, incoming.value, incoming.user_key):
+            # Someone else's token (or none): file nothing, say nothing about any case.
+            return [Reply("This form has expired. Please open a new report form.", private=True, dialog=True)]
+        # The row keeps an HMAC of the token, never the token the form carried.
+        token = hmac.new(self.form_key, incoming.value.encode(), hashlib.sha256).hexdigest()
         existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
         if existing:
-            return [Reply(f"This report was already filed as case {existing[0]}.", private=True)]
+            return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
         if not self.limit.allow(incoming.user_key):
             return [Reply("You have filed 5 reports in the last hour, the most we accept. Please try again later, "
-                          "or talk to your supervisor or HR directly.", private=True)]
+                          "or talk to your supervisor or HR directly.", private=True, dialog=True)]
         body = {k: form.get(k, "") for k in ("what", "where", "link", "when", "evidence")}
         code = "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
         salt = secrets.token_bytes(16)
@@ -139,7 +165,7 @@ class ReportDesk:
             except sqlite3.IntegrityError:
                 existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
                 if existing:
-                    return [Reply(f"This report was already filed as case {existing[0]}.", private=True)]
+                    return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
         else:
             raise RuntimeError("could not allocate a case reference")
         if self.on_filed:
@@ -147,4 +173,4 @@ class ReportDesk:
         text = (f"Thank you. Your report is filed as case {ref}. Your follow-up code is {code}. "
                 "Keep both: the code is shown only this once and lets you read and answer the reviewers' messages.")
         card = Card(title="Report filed", body=text, fields=(("Case", ref), ("Follow-up code", code)), note=ANONYMITY_NOTE)
-        return [Reply(text, card, private=True)]
+        return [Reply(text, card, private=True, dialog=True)]

@@ -50,15 +50,13 @@ class ReviewDesk:
     def _category(self, section: str) -> str:
         return self.pack.sections[section].title if section in self.pack.sections else "Other"
 
-    def notification(self, ref: str) -> Reply:
-        """What the reviewers' channel gets for a new case: category, urgency, the words, a button to open it."""
-        case = self.book.case(ref)
-        assert case is not None
-        urgency = case["urgency"]
+    def notification(self, ref: str, category: str, urgency: str) -> Reply:
+        """What the reviewers' channel gets for a new case: a bare notice (reference, guideline, urgency) and a
+        button that opens the case in a modal or dialog. Never the words: channel exports keep what is posted."""
         title = f"New report {ref}" + (" (urgent)" if urgency == "urgent" else "")
-        text = f"{title}: {self._category(case['category'])}, urgency {urgency}.\n{_words(case['body'])}"
-        card = Card(title=title, body=_words(case["body"]), fields=(("Guideline", self._category(case["category"])), ("Urgency", urgency)),
-                    buttons=(Button("Open case", "case.open", ref, "primary"),))
+        text = f"{title}: {self._category(category)}, urgency {urgency}. Open the case to read it."
+        card = Card(title=title, body="Open the case to read it.", fields=(("Guideline", self._category(category)), ("Urgency", urgency)),
+                    buttons=(Button("Open case", "case.open", ref, "primary", dialog=True),))
         return Reply(text, card)
 
     # ---------------------------------------------------------------- reviewers
@@ -72,7 +70,7 @@ class ReviewDesk:
             return [Reply("No open cases.", private=True)]
         lines = [f"{r['ref']}: {self._category(r['category'])}, {r['urgency']}, {self.book.age(r['created_at'])} old, {r['status']}"
                  for r in rows]
-        buttons = tuple(Button(f"Open {r['ref']}", "case.open", r["ref"]) for r in rows[:20])
+        buttons = tuple(Button(f"Open {r['ref']}", "case.open", r["ref"], dialog=True) for r in rows[:20])
         text = f"{len(rows)} open case(s):\n" + "\n".join(lines)
         return [Reply(text, Card(title="Open cases", body="\n".join(lines), buttons=buttons), private=True)]
 
@@ -86,22 +84,22 @@ class ReviewDesk:
         body = f"{_words(case['body'])}\n\nMessages:\n{_thread(case['messages'], 'reviewer')}"
         buttons: tuple[Button, ...] = ()
         if case["status"] != "closed":
-            buttons = (Button("Acknowledge", "case.ack", ref), Button("Write to reporter", "case.write", ref, "primary"),
-                       Button("Close case", "case.close", ref, "danger"))
-        return Reply(f"Case {ref}\n{body}", Card(title=f"Case {ref}", body=body, fields=fields, buttons=buttons), private=True)
+            buttons = (Button("Acknowledge", "case.ack", ref, dialog=True), Button("Write to reporter", "case.write", ref, "primary", dialog=True),
+                       Button("Close case", "case.close", ref, "danger", dialog=True))
+        return Reply(f"Case {ref}\n{body}", Card(title=f"Case {ref}", body=body, fields=fields, buttons=buttons), private=True, dialog=True)
 
     async def reviewer_action(self, incoming: Incoming) -> list[Reply]:
         if not self.book.is_reviewer(incoming.user_key):
-            return [Reply(REFUSAL, private=True)]
+            return [Reply(REFUSAL, private=True, dialog=True)]
         ref = incoming.value
         try:
             exists = self.book.case(ref) is not None
         except TamperedError:
             log.error("case failed its integrity check")
             return [Reply(f"Case {ref} failed its integrity check: its stored text was altered or the key is wrong. "
-                          "Tell the policy owners who run the bot.", private=True)]
+                          "Tell the policy owners who run the bot.", private=True, dialog=True)]
         if not exists:
-            return [Reply(f"There is no case {ref[:20]}.", private=True)]
+            return [Reply(f"There is no case {ref[:20]}.", private=True, dialog=True)]
         action = incoming.action_id
         if action == "case.open":
             self.book.audit(incoming.user_key, "open", ref)
@@ -109,33 +107,33 @@ class ReviewDesk:
         if action == "case.ack":
             self.book.set_status(ref, "in_review")
             self.book.audit(incoming.user_key, "acknowledge", ref)
-            return [Reply(f"Case {ref} is now in review.", private=True), self._case_reply(ref)]
+            return [Reply(f"Case {ref} is now in review.", private=True, dialog=True), self._case_reply(ref)]
         if action == "case.write":
             form = (FormField("message", "Message to the reporter", "multiline", True, MESSAGE_LIMIT),)
             return [Reply(f"Write to the reporter of case {ref}.", Card(title=f"Write about {ref}", form=form,
                                                                          submit=Button("Send", "case.send", ref, "primary"),
                                                                          note="The reporter reads it when they open the case with their code."),
-                          private=True)]
+                          private=True, dialog=True)]
         if action == "case.send":
             text = incoming.form_dict().get("message", "").strip()
             if not text or len(text) > MESSAGE_LIMIT:
-                return [Reply("Please write a message.", private=True,
+                return [Reply("Please write a message.", private=True, dialog=True,
                               field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
             self.book.add_message(ref, "reviewer", text)
             self.book.audit(incoming.user_key, "message", ref)
-            return [Reply(f"Message saved on case {ref}; the reporter sees it when they open the case.", private=True)]
+            return [Reply(f"Message saved on case {ref}; the reporter sees it when they open the case.", private=True, dialog=True)]
         if action == "case.close":
             form = (FormField("outcome", "Outcome", "choice", True, 40, tuple(Option(label, v) for label, v in OUTCOMES)),)
             return [Reply(f"Close case {ref}.", Card(title=f"Close {ref}", form=form, submit=Button("Close case", "case.closed", ref, "danger")),
-                          private=True)]
+                          private=True, dialog=True)]
         if action == "case.closed":
             outcome = incoming.form_dict().get("outcome", "")
             if outcome not in {v for _, v in OUTCOMES}:
-                return [Reply("Choose an outcome.", private=True, field_errors=(("outcome", "Choose an outcome."),))]
+                return [Reply("Choose an outcome.", private=True, dialog=True, field_errors=(("outcome", "Choose an outcome."),))]
             self.book.set_status(ref, "closed", outcome)
             self.book.audit(incoming.user_key, f"close:{outcome}", ref)
-            return [Reply(f"Case {ref} is closed ({outcome}).", private=True)]
-        return [Reply("I don't know that case action.", private=True)]
+            return [Reply(f"Case {ref} is closed ({outcome}).", private=True, dialog=True)]
+        return [Reply("I don't know that case action.", private=True, dialog=True)]
 
     # ---------------------------------------------------------------- reporters
 
@@ -145,7 +143,7 @@ class ReviewDesk:
         card = Card(title="Open your case", body="Enter the reference and code you got when you filed the report.",
                     form=form, submit=Button("Open", "case.verify", "-", "primary"),
                     note="Nobody can see who opens a case; the code is the only key.")
-        return [Reply("Open your case: enter its reference and follow-up code.", card, private=True)]
+        return [Reply("Open your case: enter its reference and follow-up code.", card, private=True, dialog=True)]
 
     def _reporter_view(self, ref: str, token: str) -> Reply:
         case = self.book.case(ref)
@@ -158,13 +156,13 @@ class ReviewDesk:
             form = (FormField("message", "Your answer", "multiline", True, MESSAGE_LIMIT),)
             submit = Button("Send", "case.reply", token, "primary")
         return Reply(f"Case {ref}. {body}", Card(title=f"Your case {ref}", body=body, form=form, submit=submit,
-                                                 note="Don't include your name or anything that identifies you."), private=True)
+                                                 note="Don't include your name or anything that identifies you."), private=True, dialog=True)
 
     async def verify(self, incoming: Incoming) -> list[Reply]:
         form = incoming.form_dict()
         ref, code = form.get("ref", "").strip().upper(), form.get("code", "").strip()
         if not ref or not code:
-            return [Reply("Enter both the reference and the code.", private=True,
+            return [Reply("Enter both the reference and the code.", private=True, dialog=True,
                           field_errors=tuple((k, "Required.") for k in ("ref", "code") if not form.get(k, "").strip()))]
         # Only the scrypt hash runs on the hasher thread; the database stays on this (the loop's) thread.
         failures, row = self.book.code_record(ref)
@@ -175,18 +173,18 @@ class ReviewDesk:
         else:
             result = self.book.record_failure(ref, failures)
         if result == "locked":
-            return [Reply("Too many wrong codes for this case: it is locked for an hour.", private=True,
+            return [Reply("Too many wrong codes for this case: it is locked for an hour.", private=True, dialog=True,
                           field_errors=(("code", "Locked for an hour after 5 wrong codes."),))]
         if result != "ok":
-            return [Reply("That reference and code don't match.", private=True, field_errors=(("code", "Reference and code don't match."),))]
+            return [Reply("That reference and code don't match.", private=True, dialog=True, field_errors=(("code", "Reference and code don't match."),))]
         return [self._reporter_view(ref, self.book.open_session(ref))]
 
     async def reply(self, incoming: Incoming) -> list[Reply]:
         ref = self.book.session_ref(incoming.value)
         if ref is None:
-            return [Reply("This case view has expired. Open the case again with its reference and code.", private=True)]
+            return [Reply("This case view has expired. Open the case again with its reference and code.", private=True, dialog=True)]
         text = incoming.form_dict().get("message", "").strip()
         if not text or len(text) > MESSAGE_LIMIT:
-            return [Reply("Please write a message.", private=True, field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
+            return [Reply("Please write a message.", private=True, dialog=True, field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
         self.book.add_message(ref, "reporter", text)
-        return [Reply("Your answer is saved on the case. The reviewers will see it.", private=True), self._reporter_view(ref, incoming.value)]
+        return [Reply("Your answer is saved on the case. The reviewers will see it.", private=True, dialog=True), self._reporter_view(ref, incoming.value)]

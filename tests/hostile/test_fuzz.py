@@ -86,7 +86,7 @@ def teams_body(rng, connector):
 async def test_fuzz_every_route(tmp_path, slack_api, connector):
     rng = random.Random(20261125)
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-fuzz", slack_signing_secret=p.SECRET,
-                        slack_api_url=slack_api.api_url, quiz_rounds=False, report_notify_delay=0, web_reviewers=("f1",))
+                        slack_api_url=slack_api.api_url, quiz_rounds=False, report_notify_delay=0, web_reviewers=("f1",), teams_emulator=True)
     statuses: dict[int, int] = {}
     failures: list[tuple] = []
     async with TestClient(TestServer(create_app(settings))) as client:

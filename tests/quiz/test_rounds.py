@@ -117,7 +117,7 @@ async def test_quiz_channel_limits_the_audience(tmp_path, slack_api):
 
 
 async def test_teams_round_goes_to_everyone_with_a_reference(tmp_path, connector):
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False)
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False, teams_emulator=True)
     async with TestClient(TestServer(create_app(settings))) as client:
         for i in range(3):
             await client.post("/api/messages", json=a.installed(connector.url, user=f"29:u{i}", aad=f"aad-{i}", conversation=f"a:chat-{i}"))

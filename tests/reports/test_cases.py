@@ -11,7 +11,7 @@ from adapters.cli import main
 from bot.messages import incoming_action
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Sealer, TamperedError, load_keys, new_key
-from bot.reports.flow import RateLimit, ReportDesk
+from bot.reports.flow import RateLimit, ReportDesk, form_token
 from bot.store import Store
 
 
@@ -32,8 +32,16 @@ def env(tmp_path, pack):
     return store, CaseBook(store, sealer, clock=clock), desk, clock
 
 
+TOKENS: dict[tuple[int, str, str], str] = {}
+
+
+def bound(desk, user: str, name: str) -> str:
+    """A real form token for `user`, one per test name (the same name gives the same token, as a double click would)."""
+    return TOKENS.setdefault((id(desk), user, name), form_token(desk.form_key, user))
+
+
 async def file(desk, what="Someone posted client data", user="u1", token="t1"):
-    [reply] = await desk.submit(incoming_action("web", user, "c", "report.submit", token, {"what": what}))
+    [reply] = await desk.submit(incoming_action("web", user, "c", "report.submit", bound(desk, user, token), {"what": what}))
     fields = dict(reply.card.fields)
     return fields["Case"], fields["Follow-up code"]
 
@@ -93,7 +101,7 @@ async def test_at_most_five_reports_an_hour_per_person(pack, tmp_path):
     desk = ReportDesk(store, Sealer(b"k" * 32), pack, limit=RateLimit(clock=lambda: now[0]))
     for i in range(5):
         await file(desk, token=f"t{i}")
-    [refused] = await desk.submit(incoming_action("web", "u1", "c", "report.submit", "t6", {"what": "x"}))
+    [refused] = await desk.submit(incoming_action("web", "u1", "c", "report.submit", bound(desk, "u1", "t6"), {"what": "x"}))
     assert "5 reports in the last hour" in refused.text
     await file(desk, user="someone-else", token="t7")
     now[0] = 3601

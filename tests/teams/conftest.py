@@ -11,6 +11,7 @@ from bot.settings import Settings
 
 @asynccontextmanager
 async def running(tmp_path, **settings):
+    settings.setdefault("teams_emulator", True)
     app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", **settings))
     async with TestClient(TestServer(app)) as client:
         client.teams = app[TEAMS]

@@ -12,7 +12,7 @@ from bot.core import answer_reply, help_reply
 from bot.messages import incoming_action
 from bot.quiz.flow import QuizMaster
 from bot.reports.crypto import Sealer
-from bot.reports.flow import ReportDesk, report_form
+from bot.reports.flow import ReportDesk, form_token, report_form
 from bot.routes import build_core
 from bot.store import Store
 from tests.conftest import ROOT
@@ -30,7 +30,7 @@ def validator():
 
 async def every_reply(pack, engine, tmp_path):
     store = Store(tmp_path / "cards.db")
-    replies = [help_reply(), report_form(pack)]
+    replies = [help_reply(), report_form(pack, "nonce.mac")]
     seen = set()
     for topic in pack.topics:  # one answer per topic and the refusal
         answer = engine.answer(topic.examples[0])
@@ -39,7 +39,7 @@ async def every_reply(pack, engine, tmp_path):
             replies.append(answer_reply(answer))
     replies.append(answer_reply(engine.answer("what's the wifi password")))
     desk = ReportDesk(store, Sealer(b"k" * 32), pack)
-    replies += await desk.submit(incoming_action("teams", "u", "c", "report.submit", "tok", {"what": "x"}))
+    replies += await desk.submit(incoming_action("teams", "u", "c", "report.submit", form_token(desk.form_key, "u"), {"what": "x"}))
     quiz = QuizMaster(store, pack, rng=random.Random(1))
     _, first = quiz.start("u")
     replies.append(first)
