@@ -30,7 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack import inbound, render
 from adapters.slack.clients import response_hook, web_client
 from adapters.slack.pacing import AdaptivePacer
-from bot.messages import Incoming, Reply, incoming_action
+from bot.messages import Button, Card, Incoming, Reply, incoming_action
 from bot.routes import Bot
 from bot.settings import Settings
 from bot.store import Store
@@ -40,7 +40,12 @@ COMMAND = "/smpolicy"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 HELP_WORDS = {"", "help", "?", "menu"}
 MALFORMED = (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError)
-ROSTER_SECONDS = 300
+ROSTER_SECONDS = 60  # a reviewer removed from the review channel loses access within a minute (events make it sooner)
+ROSTER_RETRY_SECONDS = 10  # a refused reviewer command refreshes the roster at most this often
+
+
+def _obj(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _first_word(text: str) -> str:
@@ -49,6 +54,26 @@ def _first_word(text: str) -> str:
 
 def _form_reply(replies: list[Reply]) -> Reply | None:
     return next((r for r in replies if r.card and r.card.form), None)
+
+
+# A dialog reply that arrives where no modal can open (a typed DM, a slash command's text answer) is replaced by
+# a button that opens it: the report form and the case lookup never go into the chat.
+OPENERS = {"report.submit": Button("Report a concern", "report.open", style="primary", dialog=True),
+           "case.verify": Button("Follow up on a report", "case.lookup", style="primary", dialog=True)}
+
+
+def without_dialogs(replies: list[Reply]) -> list[Reply]:
+    """The replies that may be posted as chat messages: dialog replies become a button that opens them."""
+    out: list[Reply] = []
+    for reply in replies:
+        if not reply.dialog:
+            out.append(reply)
+            continue
+        opener = OPENERS.get(reply.card.submit.action_id if reply.card and reply.card.submit else "")
+        if opener is not None:
+            text = "This opens in a private window that only you can see."
+            out.append(Reply(text, Card(title=opener.label, body=text, buttons=(opener,)), private=True))
+    return out
 
 
 class SlackChannel:
@@ -102,6 +127,20 @@ class SlackChannel:
     async def open_modal(self, trigger_id: str, reply: Reply) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=render.modal(reply))
 
+    async def show_dialog(self, body: dict, replies: list[Reply]) -> None:
+        """Dialog replies of a button press, in a modal: a new one (views.open) from a message, or in the modal
+        the press came from (views.push for a form, views.update otherwise)."""
+        form = _form_reply(replies)
+        notes = " ".join(r.text for r in replies if r is not form)
+        view = render.modal(form, note=notes) if form is not None else render.result_view(replies)
+        inside = _obj(body.get("view")).get("id") if _obj(body.get("container")).get("type") == "view" else None
+        if inside and form is not None:
+            await self.client.views_push(trigger_id=body["trigger_id"], view=view)
+        elif inside:
+            await self.client.views_update(view_id=inside, view=view)
+        else:
+            await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+
     # ---------------------------------------------------------------- reviewers
 
     def review_ready(self) -> bool:
@@ -110,8 +149,15 @@ class SlackChannel:
     async def notify_reviewers(self, reply: Reply) -> None:
         await self.post(self.review_channel, [replace(reply, private=False)])
 
+    async def check_reviewer(self, user_key: str) -> None:
+        """Before a reviewer command: a roster at most a minute old, and a fresh one (at most every 10 s) when
+        this person is not on it, so that someone just added to the review channel is not refused."""
+        await self.sync_reviewers()
+        if self.review_channel and not self.bot.cases.is_reviewer(user_key) and time.monotonic() - self._roster_at >= ROSTER_RETRY_SECONDS:
+            await self.sync_reviewers(force=True)
+
     async def sync_reviewers(self, force: bool = False) -> None:
-        """The reviewers are the members of the review channel: refresh the roster (at most every 5 minutes)."""
+        """The reviewers are the members of the review channel: refresh the roster (at most every minute unless forced)."""
         if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
             return
         if not self._team_id:
@@ -226,7 +272,7 @@ class SlackChannel:
             await ack()
             incoming = inbound.from_block_action(body)
             if incoming.action_id.startswith("case.") or incoming.action_id == "reports.list":
-                await self.sync_reviewers()
+                await self.check_reviewer(incoming.user_key)
             self.spawn(self.answer_action(incoming, body))
 
         @app.shortcut("smpolicy.report")
@@ -245,7 +291,7 @@ class SlackChannel:
             text = str((body.get("message") or {}).get("text") or "")
             incoming = Incoming(channel="slack", user_key=inbound.user_key(str((body.get("team") or {}).get("id") or ""), body["user"]["id"]),
                                 conversation_key=str((body.get("channel") or {}).get("id") or ""), text=f"check: {text}")
-            replies = await self.core.handle(incoming)
+            replies = without_dialogs(await self.core.handle(incoming))
             self.spawn(self.respond_all(body.get("response_url"), [m for r in replies for m in render.messages(r)]))
 
         @app.view(render.FORM_CALLBACK)
@@ -277,11 +323,14 @@ class SlackChannel:
             self.spawn(self.dm_quiz(incoming, body["user_id"]))
             return {"text": "I've sent you a quiz in our direct messages."}
         if word in ("reports", "cases"):
-            await self.sync_reviewers()
+            await self.check_reviewer(incoming.user_key)
         replies = await self.core.handle(replace(incoming, text="help") if word in HELP_WORDS else incoming)
         form = _form_reply(replies)
         if form is not None:
             self.spawn(self.open_modal(body["trigger_id"], form))
+            return {}
+        replies = without_dialogs(replies)
+        if not replies:
             return {}
         messages = [m for r in replies for m in render.messages(r)]
         if len(messages) > 1:
@@ -299,10 +348,11 @@ class SlackChannel:
 
     async def dm_quiz(self, incoming: Incoming, user_id: str) -> None:
         channel = await self.dm_channel(user_id)
-        await self.post(channel, await self.core.handle(replace(incoming, conversation_key=channel, text="quiz")))
+        await self.post(channel, without_dialogs(await self.core.handle(replace(incoming, conversation_key=channel, text="quiz"))))
 
     async def answer_dm(self, incoming: Incoming, event: dict) -> None:
-        await self.post(event["channel"], await self.core.handle(incoming), thread_ts=event.get("thread_ts") or event.get("ts"))
+        replies = without_dialogs(await self.core.handle(incoming))
+        await self.post(event["channel"], replies, thread_ts=event.get("thread_ts") or event.get("ts"))
 
     async def publish_home(self, team_id: str, user_id: str) -> None:
         [reply] = await self.core.handle(incoming_action("slack", inbound.user_key(team_id, user_id), "", "home.open"))
@@ -311,10 +361,10 @@ class SlackChannel:
 
     async def answer_action(self, incoming: Incoming, body: dict) -> None:
         replies = await self.core.handle(incoming)
-        form = _form_reply(replies)
-        if form is not None:
-            await self.open_modal(body["trigger_id"], form)
-            replies = [r for r in replies if r is not form]
+        dialogs = [r for r in replies if r.dialog or (r.card and r.card.form)]
+        if dialogs:
+            await self.show_dialog(body, dialogs)
+            replies = [r for r in replies if r not in dialogs]
         if not replies:
             return
         container = body.get("container") or {}

@@ -178,7 +178,7 @@ class FakeSlack:
             else:  # long benchmarks: keep only what counting duplicates and misses needs
                 self.messages.setdefault(channel, []).append({"metadata": metadata})
             return {"ok": True, "channel": channel, "ts": ts}
-        if method in ("views.open", "views.publish", "views.update"):
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
             view = args.get("view") or {}
             if len(view.get("blocks", [])) > 100:
                 return {"ok": False, "error": "invalid_blocks"}

@@ -55,12 +55,17 @@ def interactive(payload: dict, **sign_args):
 
 
 def block_action(action_id: str, value: str, user: str = "U100", channel: str | None = "D100", ephemeral: bool = False,
-                 response_url: str | None = None):
+                 response_url: str | None = None, view_id: str | None = None):
+    """A button press in a message, or with `view_id` in a modal (no channel then, as Slack sends it)."""
     payload = {"type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM, "domain": "acme"},
                "api_app_id": "A1", "trigger_id": "123.456.abc", "token": "legacy",
                "container": {"type": "message", "message_ts": "1700000000.000200", "channel_id": channel, "is_ephemeral": ephemeral},
                "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
                             "text": {"type": "plain_text", "text": "x"}, "action_ts": "1700000001.0"}]}
+    if view_id:
+        payload["container"] = {"type": "view", "view_id": view_id}
+        payload["view"] = {"id": view_id, "type": "modal", "callback_id": "", "private_metadata": "", "state": {"values": {}}}
+        channel = None
     if channel:
         payload["channel"] = {"id": channel, "name": "directmessage"}
     if response_url:

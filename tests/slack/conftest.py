@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
 
 import pytest
@@ -9,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_app
 from bot.settings import Settings
-from tests.fakes.slack_payloads import SECRET
+from tests.fakes.slack_payloads import SECRET, command
 
 
 @asynccontextmanager
@@ -30,3 +31,11 @@ async def send(client, built) -> tuple[int, str]:
     body, headers = built
     resp = await client.post("/slack/events", data=body.encode(), headers=headers)
     return resp.status, await resp.text()
+
+
+async def report_token(client, fake, user: str = "U100") -> str:
+    """Open the report form as `user` (/smpolicy report) and return the submission token of its modal."""
+    before = len(fake.of("views.open"))
+    await send(client, command("report", user=user))
+    views = await fake.wait_for("views.open", before + 1)
+    return json.loads(views[before].args["view"]["private_metadata"])["value"]

@@ -6,7 +6,7 @@ import sqlite3
 import time
 
 from tests.fakes import slack_payloads as p
-from tests.slack.conftest import running, send
+from tests.slack.conftest import report_token, running, send
 
 
 async def test_url_verification(slack):
@@ -72,10 +72,11 @@ async def test_slash_report_opens_the_modal_with_the_trigger(slack, slack_api):
     assert "anonymous" in json.dumps(view["blocks"])
 
 
-async def test_report_modal_errors_beside_the_field_then_files(slack, tmp_path):
-    status, out = await send(slack, p.view_submission({"what": ""}))
+async def test_report_modal_errors_beside_the_field_then_files(slack, slack_api, tmp_path):
+    token = await report_token(slack, slack_api)
+    status, out = await send(slack, p.view_submission({"what": ""}, value=token))
     assert status == 200 and json.loads(out) == {"response_action": "errors", "errors": {"what": "Please describe what happened."}}
-    status, out = await send(slack, p.view_submission({"what": "A manager posted client data", "urgency": "urgent"}))
+    status, out = await send(slack, p.view_submission({"what": "A manager posted client data", "urgency": "urgent"}, value=token))
     body = json.loads(out)
     assert body["response_action"] == "update" and "R-" in json.dumps(body["view"])
     rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT urgency FROM reports").fetchall()
