@@ -13,10 +13,12 @@ from aiohttp import web
 
 import content
 from adapters import logs
+from adapters.guard import guard
 from adapters.metrics import Metrics
 from adapters.notifier import Destination, Notifier
 from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
+from adapters.web.identity import WebIdentity, is_loopback_host
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
 from bot.quiz.rounds import Audience
@@ -27,6 +29,7 @@ from bot.store import Store
 
 log = logging.getLogger("smpolicy.server")
 MAX_BODY = 64 * 1024
+HEADER_SECONDS = 10.0  # an idle or half-open connection is closed after this long
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
@@ -79,16 +82,18 @@ async def observe(request: web.Request, handler):
     return response
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the app from settings; raises PackError or KeyError_ when the content or key is unusable."""
+def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
+    """Build the app from settings for a server listening on `host` (which decides whether the web chat is
+    served without an SSO header); raises PackError or KeyError_ when the content or key is unusable."""
     pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
     sealer = Sealer(load_keys(settings.report_key, settings.data_dir))
     store = Store(settings.db_path)
     metrics = Metrics()
+    identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, store, sealer, metrics.hooks(), settings.report_notify_delay)
     bot.cases.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
     core = bot.core
-    app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
     app[STORE], app[METRICS], app[SETTINGS] = store, metrics, settings
 
     async def healthz(request: web.Request) -> web.Response:
@@ -106,7 +111,7 @@ def create_app(settings: Settings) -> web.Application:
         store.close()
 
     app.cleanup_ctx.append(close_store)
-    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core)])
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
     destinations: list[Destination] = []
     audiences: list[Audience] = []
     if settings.slack_enabled:
@@ -141,8 +146,13 @@ def create_app(settings: Settings) -> web.Application:
 def serve(settings: Settings, host: str, port: int) -> int:
     """Run the server until SIGTERM or Ctrl-C; in-flight requests finish, the database closes."""
     logs.configure(settings.log_level)
+    if settings.teams_emulator and not is_loopback_host(host):
+        print(f"smpolicy: SMPOLICY_TEAMS_EMULATOR=on accepts unauthenticated activities: listen on 127.0.0.1, not {host} "
+              "(or set MicrosoftAppId)", file=sys.stderr)
+        return 2
+    _raise_file_limit()
     try:
-        app = create_app(settings)
+        app = create_app(settings, host)
     except PackError as exc:
         print(f"smpolicy: the content pack has problems:\n{exc}", file=sys.stderr)
         return 1
@@ -152,8 +162,13 @@ def serve(settings: Settings, host: str, port: int) -> int:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
 
+    identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
+
     async def announce(app: web.Application) -> None:
-        print(f"smpolicy is running: open {url} to chat (Ctrl-C to stop)", flush=True)
+        if identity.enabled:
+            print(f"smpolicy is running: open {url} to chat (Ctrl-C to stop)", flush=True)
+        else:
+            print(f"smpolicy is running on {host}:{port}; {identity.describe()}", flush=True)
         log.info("serving", extra={"url": url})
 
     async def settle(app: web.Application) -> None:
@@ -164,10 +179,23 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
     app.on_startup.append(announce)
     app.on_startup.append(settle)
-    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10, access_log=None)
+    # keepalive_timeout also bounds how long a new connection may take to send its request headers.
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10, access_log=None, keepalive_timeout=HEADER_SECONDS)
     return 0
 
 
+
+
+def _raise_file_limit() -> None:
+    """Use the hard limit of open files: a flood of idle connections must not starve /healthz of descriptors."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 __all__ = ["create_app", "serve"]

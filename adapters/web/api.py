@@ -1,6 +1,7 @@
 """`POST /api/local/messages` and `/api/local/actions`: JSON in, the core's neutral replies out.
 
-Bad input gets 400 naming the field; the page at `/` is the only client we ship.
+Bad input gets 400 naming the field; the page at `/` is the only client we ship. Who is asking comes from
+`WebIdentity` (the SSO header, or on loopback the id the page sends), the same on every route.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters.web.identity import WebIdentity
 from bot.core import Core
 from bot.messages import Incoming, incoming_action
 
@@ -53,20 +55,33 @@ def form_field(body: dict) -> dict[str, str]:
     return form
 
 
-def routes(core: Core) -> list[web.RouteDef]:
+def routes(core: Core, identity: WebIdentity) -> list[web.RouteDef]:
+    """The page, its static files and the JSON API; none of them when `identity` serves no web chat."""
+    if not identity.enabled:
+        return []
+
+    def who(request: web.Request, body: dict) -> str:
+        identity.check_request(request)
+        claimed = "" if identity.header else text_field(body, "user_id", limit=MAX_ID)
+        return identity.user(request, claimed)
+
     async def page(request: web.Request) -> web.FileResponse:
+        identity.check_request(request)
+        identity.user(request, "")
         return web.FileResponse(STATIC / "index.html")
 
     async def messages(request: web.Request) -> web.Response:
+        identity.check_request(request)
         body = await read_object(request)
-        user = text_field(body, "user_id", limit=MAX_ID)
-        text = text_field(body, "text", required=False, limit=8000)
+        user = who(request, body)
+        text = text_field(body, "text", limit=8000)
         replies = await core.handle(Incoming(channel="web", user_key="web:" + user, conversation_key="web:" + user, text=text))
         return web.json_response({"replies": [r.to_json() for r in replies]})
 
     async def actions(request: web.Request) -> web.Response:
+        identity.check_request(request)
         body = await read_object(request)
-        user = text_field(body, "user_id", limit=MAX_ID)
+        user = who(request, body)
         action_id = text_field(body, "action_id", limit=100)
         value = text_field(body, "value", required=False, limit=2000)
         replies = await core.handle(incoming_action("web", "web:" + user, "web:" + user, action_id, value, form_field(body)))
