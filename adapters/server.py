@@ -86,8 +86,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     """Build the app from settings for a server listening on `host` (which decides whether the web chat is
     served without an SSO header); raises PackError or KeyError_ when the content or key is unusable."""
     pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
-    sealer = Sealer(load_keys(settings.report_key, settings.data_dir))
     store = Store(settings.db_path)
+    sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=not store.holds_reports()))
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, store, sealer, metrics.hooks(), settings.report_notify_delay)

@@ -6,12 +6,30 @@ sees their case reference. No table holds a reporter's identity (see design note
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
+
+
+def private_folder(folder: Path) -> None:
+    """The data folder, for its owner only (0700): created so, or tightened when this process owns it."""
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        os.chmod(folder, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """The database file exists with mode 0600 before SQLite opens it (its WAL and SHM files inherit the mode)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 class StoreError(RuntimeError):
@@ -78,7 +96,8 @@ class Store:
     def __init__(self, path: Path | str):
         path = Path(path)
         if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
+            private_file(path)
         self.path = path
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -86,6 +105,14 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         self.db = sqlite_utils.Database(conn)
         self._migrate()
+        if str(path) != ":memory:":
+            for extra in ("-wal", "-shm"):  # SQLite gives them the database's mode; older files are fixed here
+                if Path(f"{path}{extra}").exists():
+                    os.chmod(f"{path}{extra}", 0o600)
+
+    def holds_reports(self) -> bool:
+        """Whether any report is stored (then a missing key must never be replaced by a new one)."""
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM reports)").fetchone()[0] == 1
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -45,18 +45,30 @@ def new_key() -> str:
     return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
 
 
-def load_keys(configured: str, data_dir: Path) -> list[bytes]:
+def _parse(text: str, where: str) -> list[bytes]:
+    parts = [part.strip() for part in text.split(",")]
+    if not parts or any(not part for part in parts):
+        raise KeyError_(f"{where}: expected one key, or NEW,OLD during a rotation, each urlsafe base64 of 32 bytes")
+    return [_decode(part) for part in parts]
+
+
+def load_keys(configured: str, data_dir: Path, may_create: bool = True) -> list[bytes]:
     """The report keys, newest first: SMPOLICY_REPORT_KEY ("new,old,..." during a rotation), else the
-    key file `report.key` in the data folder, created with mode 0600 on first start."""
+    key file `report.key` in the data folder, created with mode 0600 on first start. With `may_create` False
+    (the database already holds reports, or a command that only reads) a missing key is an error, never a new key:
+    a new key would make every stored report unreadable."""
     if configured:
-        return [_decode(part.strip()) for part in configured.split(",") if part.strip()]
+        return _parse(configured, "SMPOLICY_REPORT_KEY")
     path = data_dir / "report.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if not may_create:
+            raise KeyError_(f"no report key: SMPOLICY_REPORT_KEY is unset and {path} does not exist, but the database holds "
+                            "reports; restore report.key or set SMPOLICY_REPORT_KEY (a new key could not read them)")
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(new_key())
-    return [_decode(part.strip()) for part in path.read_text().split(",") if part.strip()]
+    return _parse(path.read_text(), str(path))
 
 
 class Sealer:
