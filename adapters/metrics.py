@@ -1,4 +1,7 @@
-"""Prometheus metrics of one app (its own registry, so tests and apps don't share counters)."""
+"""Prometheus metrics of one app (its own registry, so tests and apps don't share counters).
+
+No metric counts reports: a counter that moves within seconds of a filing would tell when someone reported.
+Latency buckets start at 100 ms, so a slow request (a follow-up code's scrypt) looks like any other."""
 
 from __future__ import annotations
 
@@ -12,9 +15,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("smpolicy_requests", "HTTP requests by channel and status", ["channel", "status"], registry=self.registry)
         self.latency = Histogram("smpolicy_request_seconds", "HTTP request latency by channel", ["channel"], registry=self.registry,
-                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+                                 buckets=(0.1, 0.25, 0.5, 1, 2.5, 5))
         self.answers = Counter("smpolicy_answers", "Policy answers by verdict", ["verdict"], registry=self.registry)
-        self.reports = Counter("smpolicy_reports_filed", "Reports filed", registry=self.registry)
         self.quiz = Counter("smpolicy_quiz_answers", "Quiz answers by result", ["result"], registry=self.registry)
         self.checks = Counter("smpolicy_draft_checks", "Draft checks by verdict", ["verdict"], registry=self.registry)
         self._children: dict[tuple[str, int], tuple] = {}
@@ -31,7 +33,6 @@ class Metrics:
     def hooks(self) -> Hooks:
         """Core callbacks that count, with labels that never name a person."""
         return Hooks(answered=lambda a: self.answers.labels(a.verdict).inc(),
-                     report_filed=self.reports.inc,
                      quiz_answered=lambda ok: self.quiz.labels("right" if ok else "wrong").inc(),
                      checked=lambda verdict: self.checks.labels(verdict).inc())
 

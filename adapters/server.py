@@ -3,6 +3,7 @@ into one aiohttp app; `serve` runs it with graceful shutdown on SIGTERM and Ctrl
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -36,6 +37,7 @@ SETTINGS = web.AppKey("settings", Settings)
 TEAMS = web.AppKey("teams", object)
 NOTIFIER = web.AppKey("notifier", object)
 SCHEDULER = web.AppKey("scheduler", object)
+CODES = web.AppKey("codes", object)
 
 
 def channel_of(path: str) -> str:
@@ -110,7 +112,12 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
         yield
         store.close()
 
+    async def make_codes(app: web.Application) -> None:
+        # Follow-up codes are hashed ahead, so the first report of the day is no slower than any other action.
+        app[CODES] = asyncio.get_running_loop().create_task(bot.desk.codes.fill())
+
     app.cleanup_ctx.append(close_store)
+    app.on_startup.append(make_codes)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
     destinations: list[Destination] = []
     audiences: list[Audience] = []

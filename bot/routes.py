@@ -26,7 +26,6 @@ class Hooks:
     """Callbacks the edge uses for metrics; none of them receives who a person is."""
 
     answered: Callable[[Answer], None] = lambda answer: None
-    report_filed: Callable[[], None] = lambda: None
     quiz_answered: Callable[[bool], None] = lambda correct: None
     checked: Callable[[str], None] = lambda verdict: None
 
@@ -63,6 +62,7 @@ class Bot:
 
     core: Core
     cases: CaseBook
+    desk: ReportDesk
     review: ReviewDesk
     quiz: QuizMaster
     rounds: Rounds
@@ -74,7 +74,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     hooks = hooks or Hooks()
     quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
     hasher = Hasher()
-    desk = ReportDesk(store, sealer, pack, on_filed=lambda ref: hooks.report_filed(), notify_delay=notify_delay, hasher=hasher)
+    desk = ReportDesk(store, sealer, pack, notify_delay=notify_delay, hasher=hasher)
     cases = CaseBook(store, sealer)
     review = ReviewDesk(cases, pack, hasher)
     rounds = Rounds(store, quiz)
@@ -126,14 +126,15 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         Handler("report.submit", _action("report.submit"), desk.submit),
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
         Handler("reports.list", _either(_word("reports", "cases"), _action("reports.list")), review.list_cases),
-        Handler("case.review", _action("case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed"),
+        Handler("case.review", _action("case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed",
+                                       "case.reopen", "case.reopened"),
                 review.reviewer_action),
         Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), review.lookup_form),
         Handler("case.verify", _action("case.verify"), review.verify),
         Handler("case.reply", _action("case.reply"), review.reply),
     ]
     core = Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
-    return Bot(core, cases, review, quiz, rounds)
+    return Bot(core, cases, desk, review, quiz, rounds)
 
 
 def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:

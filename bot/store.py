@@ -87,7 +87,14 @@ def _v5(db: sqlite_utils.Database) -> None:
     db["quiz_optout"].create({"user_key": str, "at": float}, pk="user_key")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # Per-person limits (reports an hour, wrong follow-up codes an hour) by hourly HMAC bucket: see bot/reports/limits.py.
+    # They replace the per-case failure records, which held any reference a stranger typed and locked reporters out.
+    db["attempts"].create({"kind": str, "bucket": str, "hour": int, "count": int}, pk=("kind", "bucket", "hour"))
+    db.execute("DELETE FROM code_failures")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 class Store:

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
 
-from bot.reports.crypto import Sealer, TamperedError, check_code
+from bot.reports.crypto import Sealer, TamperedError
 from bot.store import Store
 
 STATUSES = ("new", "in_review", "closed")
-MAX_FAILURES = 5
-LOCK_SECONDS = 3600
+OPEN = ("new", "in_review")
 SESSION_SECONDS = 1800
 HOUR = 3600
+REF = re.compile(r"R-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
+
+
+def hour_of(ts: float) -> float:
+    """A time rounded down to its hour: what is stored of when a reporter did anything."""
+    return ts - ts % HOUR
+
+
+def valid_ref(ref: str) -> bool:
+    """Whether `ref` has the shape of a case reference (R- and six code letters): nothing else is ever looked up."""
+    return bool(REF.fullmatch(ref))
 
 
 class CaseBook:
@@ -51,16 +62,40 @@ class CaseBook:
 
     # ---------------------------------------------------------------- writing
 
-    def add_message(self, ref: str, author: str, text: str) -> None:
+    def add_message(self, ref: str, author: str, text: str) -> bool:
+        """Add a message to an open case (its time kept to the hour); False when the case is closed or gone."""
+        nonce, ciphertext = self.sealer.seal(ref, text)
+        return self.store.write(lambda db: db.execute(
+            "INSERT INTO report_messages (ref, author, at, nonce, ciphertext) SELECT ref, ?, ?, ?, ? FROM reports "
+            "WHERE ref = ? AND status IN ('new', 'in_review')", [author, hour_of(self.clock()), nonce, ciphertext, ref]).rowcount == 1)
+
+    def add_note(self, ref: str, text: str) -> None:
+        """An internal note only reviewers see (the reason of a reopening, say), whatever the case's status."""
         nonce, ciphertext = self.sealer.seal(ref, text)
         self.store.write(lambda db: db["report_messages"].insert(
-            {"ref": ref, "author": author, "at": self.clock(), "nonce": nonce, "ciphertext": ciphertext}))
+            {"ref": ref, "author": "note", "at": hour_of(self.clock()), "nonce": nonce, "ciphertext": ciphertext}))
 
-    def set_status(self, ref: str, status: str, outcome: str = "") -> None:
-        assert status in STATUSES
-        closed_at = self.clock() if status == "closed" else None
-        self.store.write(lambda db: db.execute("UPDATE reports SET status = ?, outcome = ?, closed_at = ? WHERE ref = ?",
-                                               [status, outcome or None, closed_at, ref]))
+    # The case's state rules, in one place and in SQL: each change names the states it may leave.
+    def acknowledge(self, ref: str) -> bool:
+        """new -> in_review; False (nothing changed) from any other state, e.g. a stale button on a closed case."""
+        return self._move(ref, "UPDATE reports SET status = 'in_review' WHERE ref = ? AND status = 'new'", [ref])
+
+    def close(self, ref: str, outcome: str) -> bool:
+        """new or in_review -> closed with an outcome; False when already closed (closed is final)."""
+        return self._move(ref, "UPDATE reports SET status = 'closed', outcome = ?, closed_at = ? WHERE ref = ? AND status IN "
+                          "('new', 'in_review')", [outcome, self.clock(), ref])
+
+    def reopen(self, ref: str) -> bool:
+        """closed -> in_review, only when asked explicitly (the caller audits it with a reason)."""
+        return self._move(ref, "UPDATE reports SET status = 'in_review', outcome = NULL, closed_at = NULL WHERE ref = ? "
+                          "AND status = 'closed'", [ref])
+
+    def _move(self, ref: str, sql: str, params: list) -> bool:
+        return self.store.write(lambda db: db.execute(sql, params).rowcount == 1)
+
+    def status(self, ref: str) -> str | None:
+        row = self.store.db.execute("SELECT status FROM reports WHERE ref = ?", [ref]).fetchone()
+        return row[0] if row else None
 
     def audit(self, reviewer: str, action: str, ref: str) -> None:
         self.store.write(lambda db: db["audit"].insert({"at": self.clock(), "reviewer": reviewer, "action": action, "ref": ref}))
@@ -72,32 +107,17 @@ class CaseBook:
 
     # ---------------------------------------------------------------- reporter follow-up
 
-    def code_record(self, ref: str) -> tuple[int, dict | None]:
-        """Wrong codes for `ref` in the last hour, and its stored code hash and salt (None if no such case)."""
-        failures = self.store.db.execute("SELECT COUNT(*) FROM code_failures WHERE ref = ? AND at > ?",
-                                         [ref, self.clock() - LOCK_SECONDS]).fetchone()[0]
-        row = next(self.store.db.query("SELECT code_hash, code_salt FROM reports WHERE ref = ?", [ref]), None)
-        return failures, row
-
-    def record_failure(self, ref: str, failures_before: int) -> str:
-        self.store.write(lambda db: db["code_failures"].insert({"ref": ref, "at": self.clock()}))
-        return "locked" if failures_before + 1 >= MAX_FAILURES else "wrong"
-
-    def verify(self, ref: str, code: str) -> str:
-        """'ok', 'wrong' or 'locked'. An unknown reference answers like a wrong code (no probing for refs).
-        (Synchronous: the chat flow hashes on the hasher thread and keeps database work on the loop.)"""
-        failures, row = self.code_record(ref)
-        if failures >= MAX_FAILURES:
-            return "locked"
-        if row and check_code(code, row["code_salt"], row["code_hash"]):
-            return "ok"
-        return self.record_failure(ref, failures)
+    def code_record(self, ref: str) -> dict | None:
+        """The stored code hash and salt of `ref` (None if no such case)."""
+        return next(self.store.db.query("SELECT code_hash, code_salt FROM reports WHERE ref = ?", [ref]), None)
 
     def open_session(self, ref: str) -> str:
-        """A short-lived token that lets the verified reporter answer without typing the code again."""
+        """A short-lived token that lets the verified reporter answer without typing the code again. Its expiry
+        is stored as the end of an hour (at least 30 minutes away), so it does not tell when the case was opened."""
         token = secrets.token_urlsafe(18)
         digest = hashlib.sha256(token.encode()).hexdigest()
-        self.store.write(lambda db: db["case_sessions"].insert({"token_hash": digest, "ref": ref, "expires": self.clock() + SESSION_SECONDS}))
+        expires = hour_of(self.clock() + SESSION_SECONDS) + HOUR
+        self.store.write(lambda db: db["case_sessions"].insert({"token_hash": digest, "ref": ref, "expires": expires}))
         return token
 
     def session_ref(self, token: str) -> str | None:
@@ -142,7 +162,7 @@ class CaseBook:
 
     def mark_notified(self, ref: str) -> None:
         self.store.write(lambda db: db.execute("UPDATE reports SET notified_at = ?, notify_after = NULL WHERE ref = ?",
-                                               [self.clock(), ref]))
+                                               [hour_of(self.clock()), ref]))
 
     # ---------------------------------------------------------------- retention
 
@@ -153,9 +173,11 @@ class CaseBook:
         def delete(db):
             refs = [r[0] for r in db.execute("SELECT ref FROM reports WHERE status = 'closed' AND closed_at < ?", [cutoff])]
             for ref in refs:
-                for table in ("report_messages", "code_failures", "case_sessions"):
+                for table in ("report_messages", "case_sessions"):
                     db.execute(f"DELETE FROM {table} WHERE ref = ?", [ref])
                 db.execute("DELETE FROM reports WHERE ref = ?", [ref])
+            db.execute("DELETE FROM case_sessions WHERE expires < ?", [self.clock()])
+            db.execute("DELETE FROM code_failures")  # no longer written: old per-case records go
             return len(refs)
 
         return self.store.write(delete)

@@ -113,6 +113,44 @@ class Hasher:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
 
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+DUMMY_SALT = bytes(16)
+
+
+def new_code() -> str:
+    """A follow-up code: 12 letters of a 31-letter alphabet (59 bits), grouped by four."""
+    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+class CodePool:
+    """Follow-up codes with their scrypt hashes, made ahead on the hasher thread, so that filing a report takes
+    no longer than any other action (its timing must not tell a report from a quiz answer)."""
+
+    def __init__(self, hasher: Hasher, size: int = 4):
+        self.hasher, self.size = hasher, size
+        self.ready: list[tuple[str, bytes, str]] = []
+        self._filling: asyncio.Task | None = None
+
+    async def _make(self) -> tuple[str, bytes, str]:
+        code, salt = new_code(), secrets.token_bytes(16)
+        return code, salt, await self.hasher.run(hash_code, code, salt)
+
+    async def fill(self) -> None:
+        """Make codes until `size` are ready."""
+        while len(self.ready) < self.size:
+            self.ready.append(await self._make())
+
+    def _refill(self) -> None:
+        if self._filling is None or self._filling.done():
+            self._filling = asyncio.get_running_loop().create_task(self.fill())
+
+    async def take(self) -> tuple[str, bytes, str]:
+        """A fresh (code, salt, hash); made now only when a burst has emptied the pool."""
+        item = self.ready.pop() if self.ready else await self._make()
+        self._refill()
+        return item
+
+
 def hash_code(code: str, salt: bytes) -> str:
     """A slow hash of a follow-up code (scrypt)."""
     return hashlib.scrypt(code.strip().upper().encode(), salt=salt, n=2**14, r=8, p=1).hex()

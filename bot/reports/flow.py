@@ -17,11 +17,11 @@ import json
 import secrets
 import sqlite3
 import time
-from collections import deque
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
-from bot.reports.crypto import Hasher, Sealer, hash_code
+from bot.reports.crypto import CodePool, Hasher, Sealer
+from bot.reports.limits import Limits
 from bot.store import Store
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -29,6 +29,7 @@ ANONYMITY_NOTE = ("Your report is anonymous: reviewers see only what you write h
                   "don't include your own name or anything that identifies you.")
 URGENCY = (("Low", "low"), ("Normal", "normal"), ("Urgent: harm is ongoing", "urgent"))
 PLATFORMS = ("LinkedIn", "X / Twitter", "Facebook", "Instagram", "TikTok", "YouTube", "Reddit", "Other")
+REPORTS_AN_HOUR = 5
 LIMITS = {"what": 4000, "where": 100, "link": 500, "when": 100, "section": 60, "evidence": 1000, "urgency": 20}
 
 
@@ -90,38 +91,30 @@ def _new_ref() -> str:
     return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
 
 
-class RateLimit:
-    """At most `limit` events an hour per person, keyed by an HMAC of the user key with a salt that
-    exists only in this process's memory: nothing on disk or in logs can link a report to anyone."""
-
-    def __init__(self, limit: int = 5, window: float = 3600, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._salt = secrets.token_bytes(32)
-        self._events: dict[bytes, deque[float]] = {}
-
-    def allow(self, user_key: str) -> bool:
-        key = hmac.new(self._salt, user_key.encode(), hashlib.sha256).digest()
-        now = self.clock()
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        return True
+def notify_time(now: float, urgency: str, delay: float) -> float:
+    """When reviewers are told of a report filed at `now`. Low and normal reports go in the hourly batch after
+    the filing hour (with up to `delay` seconds of jitter), so that neither the stored time nor the channel's
+    timestamps say more than the hour; urgent ones after a random delay of up to `delay` seconds. With `delay`
+    0 (development and tests) every report is announced at once."""
+    if delay <= 0:
+        return now
+    jitter = secrets.randbelow(int(delay) + 1)
+    if urgency == "urgent":
+        return now + jitter
+    return now - now % 3600 + 3600 + jitter
 
 
 class ReportDesk:
     """Files reports. Holds the store and the sealer; never stores who is reporting."""
 
-    def __init__(self, store: Store, sealer: Sealer, pack: Pack, on_filed=None, notify_delay: float = 120,
-                 limit: RateLimit | None = None, clock=time.time, hasher: Hasher | None = None):
+    def __init__(self, store: Store, sealer: Sealer, pack: Pack, notify_delay: float = 120,
+                 clock=time.time, hasher: Hasher | None = None, codes: CodePool | None = None):
         self.store, self.sealer, self.pack = store, sealer, pack
         self.hasher = hasher or Hasher()
-        self.on_filed = on_filed
+        self.codes = codes or CodePool(self.hasher)
         self.notify_delay = notify_delay
-        self.limit = limit or RateLimit()
         self.clock = clock
+        self.limits = Limits(store, sealer.derive("limits"), clock)
         self.form_key = sealer.derive("report-form")
 
     async def open_form(self, incoming: Incoming) -> list[Reply]:
@@ -142,13 +135,12 @@ class ReportDesk:
         existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
         if existing:
             return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
-        if not self.limit.allow(incoming.user_key):
+        if not self.limits.allow("report", incoming.user_key, REPORTS_AN_HOUR):
             return [Reply("You have filed 5 reports in the last hour, the most we accept. Please try again later, "
                           "or talk to your supervisor or HR directly.", private=True, dialog=True)]
         body = {k: form.get(k, "") for k in ("what", "where", "link", "when", "evidence")}
-        code = "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
-        salt = secrets.token_bytes(16)
-        code_hash = await self.hasher.run(hash_code, code, salt)
+        # The code and its scrypt hash were made in advance: filing takes as long as any other action.
+        code, salt, code_hash = await self.codes.take()
         for _ in range(5):
             ref = _new_ref()
             nonce, ciphertext = self.sealer.seal(ref, json.dumps(body))
@@ -158,7 +150,7 @@ class ReportDesk:
             row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": now - now % 3600, "status": "new",
                    "category": form.get("section") or "other", "urgency": form.get("urgency") or "normal",
                    "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None,
-                   "notify_after": now + secrets.randbelow(int(self.notify_delay) + 1) if self.notify_delay > 0 else now}
+                   "notify_after": notify_time(now, form.get("urgency") or "normal", self.notify_delay)}
             try:
                 self.store.write(lambda db, row=row: db["reports"].insert(row))
                 break
@@ -168,8 +160,6 @@ class ReportDesk:
                     return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
         else:
             raise RuntimeError("could not allocate a case reference")
-        if self.on_filed:
-            self.on_filed(ref)
         text = (f"Thank you. Your report is filed as case {ref}. Your follow-up code is {code}. "
                 "Keep both: the code is shown only this once and lets you read and answer the reviewers' messages.")
         card = Card(title="Report filed", body=text, fields=(("Case", ref), ("Follow-up code", code)), note=ANONYMITY_NOTE)

@@ -14,8 +14,9 @@ import logging
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
-from bot.reports.cases import MAX_FAILURES, CaseBook
-from bot.reports.crypto import Hasher, TamperedError, check_code
+from bot.reports.cases import CaseBook, valid_ref
+from bot.reports.crypto import DUMMY_SALT, Hasher, TamperedError, check_code
+from bot.reports.limits import Limits
 
 log = logging.getLogger("smpolicy.reports")
 
@@ -23,6 +24,7 @@ REFUSAL = "Only the designated reviewers can see reports."
 OUTCOMES = (("Action taken", "action_taken"), ("No violation found", "no_violation"), ("Duplicate", "duplicate"),
             ("Other", "other"))
 MESSAGE_LIMIT = 2000
+WRONG_CODES_AN_HOUR = 10
 
 
 def _words(body: dict) -> str:
@@ -36,16 +38,18 @@ def _words(body: dict) -> str:
 def _thread(messages: list[dict], reader: str) -> str:
     if not messages:
         return "No messages yet."
-    names = {"reviewer": "Reviewer", "reporter": "Reporter"}
+    names = {"reviewer": "Reviewer", "reporter": "Reporter", "note": "Internal note"}
     if reader == "reporter":
         names["reporter"] = "You"
-    return "\n".join(f"{names[m['author']]}: {m['text']}" for m in messages)
+        messages = [m for m in messages if m["author"] != "note"]  # internal notes are for reviewers only
+    return "\n".join(f"{names.get(m['author'], 'Reviewer')}: {m['text']}" for m in messages) or "No messages yet."
 
 
 class ReviewDesk:
     def __init__(self, book: CaseBook, pack: Pack, hasher: Hasher | None = None):
         self.book, self.pack = book, pack
         self.hasher = hasher or Hasher()
+        self.limits = Limits(book.store, book.sealer.derive("limits"), book.clock)
 
     def _category(self, section: str) -> str:
         return self.pack.sections[section].title if section in self.pack.sections else "Other"
@@ -82,11 +86,16 @@ class ReviewDesk:
         if case["outcome"]:
             fields += (("Outcome", case["outcome"]),)
         body = f"{_words(case['body'])}\n\nMessages:\n{_thread(case['messages'], 'reviewer')}"
-        buttons: tuple[Button, ...] = ()
+        buttons: tuple[Button, ...] = (Button("Reopen case", "case.reopen", ref, dialog=True),)
         if case["status"] != "closed":
             buttons = (Button("Acknowledge", "case.ack", ref, dialog=True), Button("Write to reporter", "case.write", ref, "primary", dialog=True),
                        Button("Close case", "case.close", ref, "danger", dialog=True))
         return Reply(f"Case {ref}\n{body}", Card(title=f"Case {ref}", body=body, fields=fields, buttons=buttons), private=True, dialog=True)
+
+    def _unchanged(self, ref: str) -> Reply:
+        """The answer to a stale button (a closed case's Acknowledge, a second Close): polite, and nothing changed."""
+        status = {"new": "new", "in_review": "in review", "closed": "closed"}.get(self.book.status(ref) or "", "gone")
+        return Reply(f"Case {ref} is {status} now, so that button no longer applies: nothing was changed.", private=True, dialog=True)
 
     async def reviewer_action(self, incoming: Incoming) -> list[Reply]:
         if not self.book.is_reviewer(incoming.user_key):
@@ -105,7 +114,8 @@ class ReviewDesk:
             self.book.audit(incoming.user_key, "open", ref)
             return [self._case_reply(ref)]
         if action == "case.ack":
-            self.book.set_status(ref, "in_review")
+            if not self.book.acknowledge(ref):
+                return [self._unchanged(ref), self._case_reply(ref)]
             self.book.audit(incoming.user_key, "acknowledge", ref)
             return [Reply(f"Case {ref} is now in review.", private=True, dialog=True), self._case_reply(ref)]
         if action == "case.write":
@@ -119,7 +129,8 @@ class ReviewDesk:
             if not text or len(text) > MESSAGE_LIMIT:
                 return [Reply("Please write a message.", private=True, dialog=True,
                               field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
-            self.book.add_message(ref, "reviewer", text)
+            if not self.book.add_message(ref, "reviewer", text):
+                return [self._unchanged(ref)]
             self.book.audit(incoming.user_key, "message", ref)
             return [Reply(f"Message saved on case {ref}; the reporter sees it when they open the case.", private=True, dialog=True)]
         if action == "case.close":
@@ -130,9 +141,24 @@ class ReviewDesk:
             outcome = incoming.form_dict().get("outcome", "")
             if outcome not in {v for _, v in OUTCOMES}:
                 return [Reply("Choose an outcome.", private=True, dialog=True, field_errors=(("outcome", "Choose an outcome."),))]
-            self.book.set_status(ref, "closed", outcome)
+            if not self.book.close(ref, outcome):
+                return [self._unchanged(ref)]
             self.book.audit(incoming.user_key, f"close:{outcome}", ref)
             return [Reply(f"Case {ref} is closed ({outcome}).", private=True, dialog=True)]
+        if action == "case.reopen":
+            form = (FormField("reason", "Why reopen it?", "multiline", True, MESSAGE_LIMIT),)
+            return [Reply(f"Reopen case {ref}.", Card(title=f"Reopen {ref}", form=form, submit=Button("Reopen", "case.reopened", ref, "danger"),
+                                                      note="The reason is kept as an internal note and the reopening in the audit log."),
+                          private=True, dialog=True)]
+        if action == "case.reopened":
+            reason = incoming.form_dict().get("reason", "").strip()
+            if not reason or len(reason) > MESSAGE_LIMIT:
+                return [Reply("Say why.", private=True, dialog=True, field_errors=(("reason", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
+            if not self.book.reopen(ref):
+                return [self._unchanged(ref)]
+            self.book.add_note(ref, f"Reopened: {reason}")
+            self.book.audit(incoming.user_key, "reopen", ref)
+            return [Reply(f"Case {ref} is open again.", private=True, dialog=True), self._case_reply(ref)]
         return [Reply("I don't know that case action.", private=True, dialog=True)]
 
     # ---------------------------------------------------------------- reporters
@@ -164,18 +190,21 @@ class ReviewDesk:
         if not ref or not code:
             return [Reply("Enter both the reference and the code.", private=True, dialog=True,
                           field_errors=tuple((k, "Required.") for k in ("ref", "code") if not form.get(k, "").strip()))]
-        # Only the scrypt hash runs on the hasher thread; the database stays on this (the loop's) thread.
-        failures, row = self.book.code_record(ref)
-        if failures >= MAX_FAILURES:
-            result = "locked"
-        elif row and await self.hasher.run(check_code, code, row["code_salt"], row["code_hash"]):
-            result = "ok"
-        else:
-            result = self.book.record_failure(ref, failures)
-        if result == "locked":
-            return [Reply("Too many wrong codes for this case: it is locked for an hour.", private=True, dialog=True,
-                          field_errors=(("code", "Locked for an hour after 5 wrong codes."),))]
-        if result != "ok":
+        if not valid_ref(ref) or len(code) > 40:
+            # Checked before anything is looked up or stored: a reference is R- and six letters or digits.
+            return [Reply("A case reference looks like R-7KQ2M9.", private=True, dialog=True,
+                          field_errors=(("ref", "A reference looks like R-7KQ2M9."),))]
+        # Wrong codes are limited per person (the verified identity that asks), never per case: no stranger
+        # can lock a reporter out, and 12-letter codes behind scrypt make guessing hopeless at this rate.
+        if self.limits.count("code", incoming.user_key) >= WRONG_CODES_AN_HOUR:
+            return [Reply("Too many wrong codes: please try again in an hour.", private=True, dialog=True,
+                          field_errors=(("code", f"{WRONG_CODES_AN_HOUR} wrong codes in an hour: try again later."),))]
+        # An unknown reference is hashed against a dummy salt: it answers in the same time as a real one.
+        row = self.book.code_record(ref)
+        salt, expected = (row["code_salt"], row["code_hash"]) if row else (DUMMY_SALT.hex(), "0" * 64)
+        matched = await self.hasher.run(check_code, code, salt, expected)
+        if not (row and matched):
+            self.limits.allow("code", incoming.user_key, WRONG_CODES_AN_HOUR)
             return [Reply("That reference and code don't match.", private=True, dialog=True, field_errors=(("code", "Reference and code don't match."),))]
         return [self._reporter_view(ref, self.book.open_session(ref))]
 
@@ -186,5 +215,6 @@ class ReviewDesk:
         text = incoming.form_dict().get("message", "").strip()
         if not text or len(text) > MESSAGE_LIMIT:
             return [Reply("Please write a message.", private=True, dialog=True, field_errors=(("message", f"Write 1 to {MESSAGE_LIMIT} characters."),))]
-        self.book.add_message(ref, "reporter", text)
+        if not self.book.add_message(ref, "reporter", text):
+            return [Reply("This case is closed: no more messages can be added.", private=True, dialog=True), self._reporter_view(ref, incoming.value)]
         return [Reply("Your answer is saved on the case. The reviewers will see it.", private=True, dialog=True), self._reporter_view(ref, incoming.value)]

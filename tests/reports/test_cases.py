@@ -11,7 +11,8 @@ from adapters.cli import main
 from bot.messages import incoming_action
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Sealer, TamperedError, load_keys, new_key
-from bot.reports.flow import RateLimit, ReportDesk, form_token
+from bot.reports.flow import ReportDesk, form_token
+from bot.reports.review import ReviewDesk
 from bot.store import Store
 
 
@@ -82,41 +83,78 @@ async def test_ciphertext_moved_to_another_case_is_detected(env):
         book.case(b)
 
 
-async def test_codes_are_hashed_and_five_wrong_codes_lock_the_case_for_an_hour(env):
+async def verify(review, ref, code, user="reporter"):
+    [reply] = await review.verify(incoming_action("web", user, "c", "case.verify", "-", {"ref": ref, "code": code}))
+    return reply
+
+
+async def test_wrong_codes_are_limited_per_person_never_per_case(env, pack):
     store, book, desk, clock = env
+    review = ReviewDesk(book, pack)
     ref, code = await file(desk)
     assert code.replace("-", "") not in str(store.db.execute("SELECT * FROM reports").fetchall())
-    assert book.verify(ref, code) == "ok" and book.verify(ref, code.lower()) == "ok"
-    results = [book.verify(ref, "AAAA-BBBB-CCCC") for _ in range(5)]
-    assert results == ["wrong"] * 4 + ["locked"]
-    assert book.verify(ref, code) == "locked"
+    assert (await verify(review, ref, code)).card.title == f"Your case {ref}"
+    assert (await verify(review, ref, code.lower())).card.title == f"Your case {ref}"
+    # A stranger guessing at the case is stopped after 10 wrong codes an hour; the reporter is not locked out.
+    answers = [(await verify(review, ref, "AAAA-BBBB-CCCC", user="stranger")).text for _ in range(11)]
+    assert answers[:10] == ["That reference and code don't match."] * 10 and answers[10].startswith("Too many wrong codes")
+    assert (await verify(review, ref, code)).card.title == f"Your case {ref}"
+    assert (await verify(review, ref, code, user="stranger")).text.startswith("Too many wrong codes")
     clock.now += 3601
-    assert book.verify(ref, code) == "ok"
-    assert book.verify("R-NOPE00", code) == "wrong"
+    assert (await verify(review, ref, code, user="stranger")).card.title == f"Your case {ref}"
+    # An unknown reference answers like a wrong code; a malformed one is refused before anything is stored.
+    assert (await verify(review, "R-22222Z", code)).text == "That reference and code don't match."
+    before = store.db.execute("SELECT * FROM attempts").fetchall()
+    assert (await verify(review, "R-" + "9" * 60000, code)).field_errors[0][0] == "ref"
+    assert store.db.execute("SELECT * FROM attempts").fetchall() == before
+    assert all(len(r[1]) == 4 and r[2] == int(clock.now // 3600) for r in before)  # a 2-byte bucket, the hour, a count
 
 
-async def test_at_most_five_reports_an_hour_per_person(pack, tmp_path):
-    store = Store(tmp_path / "x.db")
-    now = [0.0]
-    desk = ReportDesk(store, Sealer(b"k" * 32), pack, limit=RateLimit(clock=lambda: now[0]))
+async def test_at_most_five_reports_an_hour_per_person(env):
+    store, book, desk, clock = env
     for i in range(5):
         await file(desk, token=f"t{i}")
     [refused] = await desk.submit(incoming_action("web", "u1", "c", "report.submit", bound(desk, "u1", "t6"), {"what": "x"}))
     assert "5 reports in the last hour" in refused.text
     await file(desk, user="someone-else", token="t7")
-    now[0] = 3601
+    clock.now += 3601
     await file(desk, token="t8")
     assert store.db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 7
+    assert "u1" not in str(store.db.execute("SELECT * FROM attempts").fetchall())
 
 
-async def test_filing_time_is_coarse_and_notification_delay_is_random(pack, tmp_path):
+async def test_no_stored_time_is_finer_than_the_hour(pack, tmp_path):
     store = Store(tmp_path / "x.db")
-    desk = ReportDesk(store, Sealer(b"k" * 32), pack, notify_delay=120, clock=lambda: 1_800_001_234.5)
+    now = 1_800_001_234.5
+    hour = now - now % 3600
+    desk = ReportDesk(store, Sealer(b"k" * 32), pack, notify_delay=120, clock=lambda: now)
+    book = CaseBook(store, desk.sealer, clock=lambda: now)
     refs = [(await file(desk, token=f"t{i}", user=f"u{i}"))[0] for i in range(12)]
-    rows = store.db.execute("SELECT created_at, notify_after FROM reports").fetchall()
-    assert {r[0] for r in rows} == {1_800_001_234.5 - 1_800_001_234.5 % 3600}
-    delays = {r[1] - 1_800_001_234.5 for r in rows}
-    assert all(0 <= d <= 120 for d in delays) and len(delays) > 3 and len(refs) == 12
+    urgent = await desk.submit(incoming_action("web", "u99", "c", "report.submit", bound(desk, "u99", "x"), {"what": "x", "urgency": "urgent"}))
+    rows = store.db.execute("SELECT created_at, notify_after, urgency FROM reports").fetchall()
+    assert {r[0] for r in rows} == {hour}
+    # Normal reports wait for the next hourly batch (plus jitter); urgent ones go sooner, after a random delay.
+    batch = {r[1] - (hour + 3600) for r in rows if r[2] == "normal"}
+    assert all(0 <= d <= 120 for d in batch) and len(batch) > 3 and len(refs) == 12
+    assert [0 <= r[1] - now <= 120 for r in rows if r[2] == "urgent"] == [True] and urgent
+    book.add_message(refs[0], "reviewer", "hello")
+    book.mark_notified(refs[0])
+    book.open_session(refs[0])
+    times = store.db.execute("SELECT at FROM report_messages").fetchall() + store.db.execute("SELECT notified_at FROM reports "
+                                                                                             "WHERE notified_at IS NOT NULL").fetchall()
+    assert {t for (t,) in times} == {hour}
+    [(expires,)] = store.db.execute("SELECT expires FROM case_sessions").fetchall()
+    assert expires % 3600 == 0 and expires - now >= 1800
+
+
+async def test_closed_is_final_unless_reopened(env, pack):
+    store, book, desk, clock = env
+    ref, _ = await file(desk)
+    assert book.acknowledge(ref) and not book.acknowledge(ref)
+    assert book.close(ref, "no_violation") and not book.close(ref, "action_taken")
+    assert not book.acknowledge(ref) and not book.add_message(ref, "reviewer", "late")
+    assert store.db.execute("SELECT status, outcome FROM reports").fetchall() == [("closed", "no_violation")]
+    assert book.reopen(ref) and book.status(ref) == "in_review" and not book.reopen(ref)
 
 
 async def test_retention_purges_closed_cases_only(env):
@@ -124,7 +162,7 @@ async def test_retention_purges_closed_cases_only(env):
     closed, _ = await file(desk, token="a")
     still_open, _ = await file(desk, token="b")
     book.add_message(closed, "reviewer", "thanks")
-    book.set_status(closed, "closed", "action_taken")
+    book.close(closed, "action_taken")
     clock.now += 364 * 86400
     assert book.purge(365) == 0
     clock.now += 2 * 86400
