@@ -219,11 +219,18 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         filled = width * done // max(total, 1)
         print(f"\rquiz round {rid}: {done}/{total} [{'#' * filled}{'.' * (width - filled)}]", end="", file=sys.stderr, flush=True)
 
-    result = asyncio.run(scheduler.rounds.run(rid, scheduler.audiences, progress))
+    told: set[str] = set()
+
+    def waiting(holder: str) -> None:
+        if holder not in told:
+            told.add(holder)
+            print(f"quiz round {rid}: being sent by {holder}; waiting for it to finish or stop", file=sys.stderr, flush=True)
+
+    result = asyncio.run(scheduler.rounds.run(rid, scheduler.audiences, progress, waiting))
     app[STORE].close()
     print(file=sys.stderr)
-    print(f"round {rid}: {result.sent} sent now, {result.already} had it already, {result.opted_out} opted out, "
-          f"{result.failed} failed (of {result.audience})")
+    print(f"round {rid}: {result.sent} sent now, {result.already} had it already (sent by another process or an earlier run), "
+          f"{result.opted_out} opted out, {result.failed} failed (of {result.audience})")
     return 0 if result.failed == 0 else 1
 
 

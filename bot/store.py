@@ -94,7 +94,13 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM code_failures")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # Leases (one sender of a round at a time) and the owner of each claim in the send log (bot/leases.py).
+    db["leases"].create({"name": str, "holder": str, "expires_at": float}, pk="name")
+    db["quiz_sends"].add_column("owner", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 class Store:
@@ -106,7 +112,7 @@ class Store:
             private_folder(path.parent)
             private_file(path)
         self.path = path
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -122,13 +128,15 @@ class Store:
         return self.db.execute("SELECT EXISTS (SELECT 1 FROM reports)").fetchone()[0] == 1
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        """Apply what is missing, each migration in a write transaction that first re-reads the version: two
+        processes opening a new database together migrate it once (the second waits, then finds it done)."""
         for number, migration in enumerate(MIGRATIONS, start=1):
-            if number > version:
-                with self.db.conn:
-                    self.db.execute("BEGIN")
-                    migration(self.db)
-                    self.db.execute(f"PRAGMA user_version = {number}")
+            with self.db.conn:
+                self.db.execute("BEGIN IMMEDIATE")
+                if self.db.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    continue
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
 
     def write(self, fn: Callable[[sqlite_utils.Database], object]):
         """Run `fn` in one committed transaction; raise StoreError when the disk refuses."""

@@ -65,9 +65,20 @@ def load_keys(configured: str, data_dir: Path, may_create: bool = True) -> list[
             raise KeyError_(f"no report key: SMPOLICY_REPORT_KEY is unset and {path} does not exist, but the database holds "
                             "reports; restore report.key or set SMPOLICY_REPORT_KEY (a new key could not read them)")
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a temporary name, then linked into place: two processes starting together never
+        # read a half-written key, and the second one keeps the first one's key.
+        temporary = data_dir / f".report.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(new_key())
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return _parse(path.read_text(), str(path))
 
 
