@@ -26,10 +26,8 @@ SEVERITY = {"ok": 0, "review": 1, "do_not_post": 2}
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise CliError(str(exc)) from None
+    """The settings from the environment; a bad value stops the command (see `main`)."""
+    return Settings.from_env()
 
 
 def _policy(settings: Settings):
@@ -271,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     name = " ".join(v for v in (args.command, getattr(args, f"{args.command}_command", None)) if v)
     try:
         return args.func(args)
+    except SettingsError as exc:  # the same line for every command, `serve` included: it names the variable
+        print(f"smpolicy: {exc}", file=sys.stderr)
     except CliError as exc:
         print(f"smpolicy {name}: {exc}", file=sys.stderr)
     except (sqlite3.Error, OSError) as exc:

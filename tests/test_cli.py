@@ -76,7 +76,7 @@ def test_bad_settings_stop_with_one_line_naming_the_variable(tmp_path):
     result = subprocess.run([sys.executable, "-m", "adapters.cli", "ask", "hi"], capture_output=True, text=True, cwd=ROOT,
                             env={"PATH": "/usr/bin:/bin", "SMPOLICY_LOG_LEVEL": "LOUD"})
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["smpolicy ask: SMPOLICY_LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"]
+    assert result.stderr.strip().splitlines() == ["smpolicy: SMPOLICY_LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"]
 
 
 def test_version_is_the_package_version():
