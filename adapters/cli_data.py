@@ -35,15 +35,20 @@ def open_store(settings: Settings):
         raise CliError(f"cannot open the database {path}: {exc}") from None
 
 
+def require_key(settings: Settings) -> None:
+    """Stop unless a report key is configured or its file exists (commands never make one)."""
+    key_file = settings.data_dir / "report.key"
+    if not settings.report_key and not key_file.is_file():
+        raise CliError(f"no report key: SMPOLICY_REPORT_KEY is unset and there is no {key_file}; "
+                       "set SMPOLICY_REPORT_KEY, or SMPOLICY_DATA_DIR to the folder that holds report.key")
+
+
 def open_casebook(settings: Settings):
     """The case book over the existing database and key; never a new key."""
     from bot.reports.cases import CaseBook
     from bot.reports.crypto import KeyError_, Sealer, load_keys
 
-    key_file = settings.data_dir / "report.key"
-    if not settings.report_key and not key_file.is_file():
-        raise CliError(f"no report key: SMPOLICY_REPORT_KEY is unset and there is no {key_file}; "
-                       "set SMPOLICY_REPORT_KEY, or SMPOLICY_DATA_DIR to the folder that holds report.key")
+    require_key(settings)
     store = open_store(settings)
     try:
         return CaseBook(store, Sealer(load_keys(settings.report_key, settings.data_dir)))
@@ -179,6 +184,7 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("neither Slack nor Teams is configured, so there is nobody to send a quiz to: set SLACK_BOT_TOKEN "
                        "and SLACK_SIGNING_SECRET, or MicrosoftAppId and MicrosoftAppPassword (see README, Settings)")
     open_store(settings).close()  # the database must exist already: a send log in a new one would resend rounds
+    require_key(settings)  # the app below would otherwise make a key file beside it
     from adapters.server import SCHEDULER, STORE, create_app
     from bot.quiz.rounds import round_id
 

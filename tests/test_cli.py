@@ -126,6 +126,15 @@ def test_ask_batch_without_json_prints_text():
     assert result.stderr.strip() == "smpolicy ask: the question is empty"
 
 
+def test_quiz_send_needs_the_servers_database_and_key_and_makes_neither(tmp_path):
+    env = {"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_TEAMS_EMULATOR": "on"}
+    line = one_line_error(smpolicy("quiz", "send", env=env))
+    assert f"no database at {tmp_path / 'smpolicy.db'}" in line and not (tmp_path / "smpolicy.db").exists()
+    Store(tmp_path / "smpolicy.db").close()
+    line = one_line_error(smpolicy("quiz", "send", env=env))
+    assert "no report key" in line and not (tmp_path / "report.key").exists()
+
+
 def test_quiz_send_without_slack_or_teams_says_so(tmp_path):
     Store(tmp_path / "smpolicy.db").close()
     line = one_line_error(smpolicy("quiz", "send", env={"SMPOLICY_DATA_DIR": str(tmp_path)}))

@@ -9,6 +9,7 @@ import sys
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_app
+from bot.reports.crypto import load_keys
 from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import ROOT
@@ -25,7 +26,8 @@ USERS = [{"id": u, "name": u.lower(), "is_bot": False, "deleted": False} for u i
 
 
 async def quiz_send(tmp_path, env: dict, *args: str) -> tuple[int, str, str]:
-    Store(tmp_path / "smpolicy.db").close()  # as `smpolicy serve` leaves it: the CLI never creates a database
+    Store(tmp_path / "smpolicy.db").close()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
+    load_keys("", tmp_path)
     full = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))},
             "SMPOLICY_DATA_DIR": str(tmp_path), **env}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "quiz", *args, cwd=ROOT, env=full,
