@@ -202,3 +202,17 @@ def test_bad_settings_are_one_line_in_every_command(tmp_path):
 def test_content_check_of_a_missing_folder_is_one_line(tmp_path):
     line = one_line_error(smpolicy("content", "check", str(tmp_path / "missing")))
     assert "is not a folder" in line
+
+
+async def test_reading_a_case_with_the_wrong_key_is_one_line(tmp_path, pack):
+    from bot.reports.crypto import Sealer, load_keys
+    from bot.reports.flow import ReportDesk
+    from tests.reports.test_cases import file
+
+    right, wrong = new_key(), new_key()
+    store = Store(tmp_path / "smpolicy.db")
+    ref, _ = await file(ReportDesk(store, Sealer(load_keys(right, tmp_path)), pack), "words only the right key opens")
+    store.close()
+    for command in (["reports", "show", ref], ["reports", "rekey"]):
+        line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": wrong}))
+        assert "key" in line and "words only" not in line

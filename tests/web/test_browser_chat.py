@@ -171,6 +171,15 @@ async def test_a_reply_marked_dialog_is_never_written_to_the_history(tmp_path):
         await page.press("#text", "Enter")
         await page.locator("dialog#panel[open]", has_text="R-7KQ2M9").wait_for()
         assert "R-7KQ2M9" not in await page.locator("#log").inner_text() and "R-7KQ2M9" not in await history(page)
+        # Belt and braces: a case reference in an ordinary reply is shown but never kept either.
+        plain = {"replies": [{**secret["replies"][0], "dialog": False, "card": None, "text": "This report was already filed as case R-7KQ2M9."}]}
+        await page.unroute("**/api/local/messages")
+        await page.route("**/api/local/messages", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(plain)))
+        await page.keyboard.press("Escape")
+        await page.fill("#text", "did it work")
+        await page.press("#text", "Enter")
+        await page.locator("#log .msg.bot", has_text="already filed").wait_for()
+        assert "R-7KQ2M9" not in await history(page) and "did it work" in await history(page)
 
 
 async def test_unreachable_server_and_error_answers_show_retry(tmp_path):
