@@ -1,25 +1,55 @@
 # syntax=docker/dockerfile:1
-# smpolicy: build a wheel in one stage, run it as a non-root user in a slim image.
+# smpolicy: dependencies from requirements.lock (pinned, with hashes) and the app's own wheel in a venv,
+# built in one stage and run in a slim image as the numeric non-root user 10001:10001.
+#
+#   docker build --build-arg VERSION=$(python3 -c 'import tomllib; print(tomllib.load(open("pyproject.toml","rb"))["project"]["version"])') \
+#                --build-arg REVISION=$(git rev-parse HEAD) -t smpolicy .
+#
+# The report key is a secret: mount it (or pass SMPOLICY_REPORT_KEY) separately from the /data volume.
+# See README, "Docker".
 
-FROM python:3.11-slim AS build
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# Dependencies first (a layer that changes only with the lock): every file is checked against its sha256.
+COPY requirements.lock ./
+RUN python -m venv /opt/smpolicy \
+ && /opt/smpolicy/bin/pip install --require-hashes --only-binary=:all: -r requirements.lock
+# Then the app itself; --no-deps: it brings nothing the lock didn't pin.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY content ./content
-RUN pip install --no-cache-dir --upgrade pip build \
- && python -m build --wheel --outdir /wheels \
- && pip wheel --no-cache-dir --wheel-dir /wheels /wheels/*.whl
+RUN /opt/smpolicy/bin/pip wheel --no-deps --wheel-dir /wheels . \
+ && /opt/smpolicy/bin/pip install --no-deps /wheels/*.whl \
+ && /opt/smpolicy/bin/smpolicy --version
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="smpolicy" \
+      org.opencontainers.image.description="Chat bot for Slack, Microsoft Teams and a local web chat that answers questions about an organization's social media guidelines, checks draft posts, takes anonymous reports and runs quizzes." \
+      org.opencontainers.image.source="https://github.com/smpolicy/smpolicy" \
+      org.opencontainers.image.url="https://github.com/smpolicy/smpolicy" \
+      org.opencontainers.image.documentation="https://github.com/smpolicy/smpolicy/blob/main/README.md" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="docker.io/library/python:3.11-slim"
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PATH=/opt/smpolicy/bin:$PATH \
     SMPOLICY_DATA_DIR=/data
-RUN groupadd --system smpolicy && useradd --system --gid smpolicy --home-dir /nonexistent --shell /usr/sbin/nologin smpolicy \
- && mkdir -p /data && chown smpolicy:smpolicy /data
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels smpolicy-bot && rm -rf /wheels
-USER smpolicy
+# A numeric UID/GID, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
+RUN groupadd --gid 10001 smpolicy \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin smpolicy \
+ && mkdir -p /data && chown 10001:10001 /data && chmod 0700 /data
+COPY --from=build /opt/smpolicy /opt/smpolicy
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3978

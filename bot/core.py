@@ -23,6 +23,7 @@ HELP_TEXT = (
     "I help you follow the social media guidelines.\n"
     "- Ask me anything, e.g. \"can I post about our product launch?\": I answer with the guideline and a quote.\n"
     "- \"report\": report a concern anonymously, through a form.\n"
+    "- \"case\": follow up on a report, with the case reference and follow-up code you got.\n"
     "- \"quiz\": a quick three-question quiz on the guidelines.\n"
     "- \"check: <your draft post>\": I check a draft before you post it.\n"
     "- \"help\": this message."
@@ -87,6 +88,7 @@ def help_reply() -> Reply:
     card = Card(title="Social media guidelines bot", body=HELP_TEXT, buttons=(
         Button("Take a quiz", "quiz.start", style="primary"),
         Button("Report a concern", "report.open", dialog=True),
+        Button("Follow up on a report", "case.lookup", dialog=True),
     ))
     return Reply(HELP_TEXT, card)
 

@@ -1,15 +1,32 @@
 """The command line as a user runs it: exit codes, JSON, batch mode."""
 
+import csv
+import io
 import json
+import os
 import subprocess
 import sys
+from importlib import metadata
 
+import pytest
+
+from bot.reports.crypto import new_key
+from bot.store import Store
 from tests.conftest import ROOT
 
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))}
 
-def smpolicy(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+
+def smpolicy(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT)
+                          text=True, cwd=ROOT, env={**CLEAN_ENV, **(env or {})})
+
+
+def one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
 
 
 def test_ask_prints_a_readable_answer():
@@ -60,3 +77,142 @@ def test_bad_settings_stop_with_one_line_naming_the_variable(tmp_path):
                             env={"PATH": "/usr/bin:/bin", "SMPOLICY_LOG_LEVEL": "LOUD"})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == ["smpolicy: SMPOLICY_LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"]
+
+
+def test_version_is_the_package_version():
+    result = smpolicy("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"smpolicy {metadata.version('smpolicy-bot')}"
+
+
+def test_serve_help_shows_defaults_and_descriptions():
+    out = " ".join(smpolicy("serve", "--help").stdout.split())
+    assert "address to listen on" in out and "(default: 127.0.0.1)" in out
+    assert "TCP port to listen on (default: 3978)" in out and "examples: smpolicy serve" in out
+
+
+COMMANDS = [["ask"], ["check"], ["content"], ["content", "check"], ["reports"], ["reports", "list"], ["reports", "show"],
+            ["reports", "export"], ["reports", "purge"], ["reports", "rekey"], ["quiz"], ["quiz", "send"], ["quiz", "stats"],
+            ["teams"], ["teams", "package"], ["serve"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_commands_help_has_an_example(command):
+    from adapters.cli import build_parser
+
+    parser = build_parser()
+    for name in command:  # walk down to the subcommand's own parser
+        parser = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices[name]
+    text = parser.format_help()
+    assert "examples:" in text and "smpolicy " + " ".join(command) in text.split("examples:")[1]
+
+
+def test_check_fail_on_gates_a_post_with_a_documented_exit_status():
+    risky = "Sneak peek: our unreleased v5 ships next month!"
+    assert smpolicy("check", risky).returncode == 0  # without --fail-on, checking always succeeds
+    assert smpolicy("check", "--fail-on", "review", risky).returncode == 1
+    assert smpolicy("check", "--fail-on", "review", "Happy Friday, everyone!").returncode == 0
+    verdict = json.loads(smpolicy("check", "--json", risky).stdout)["verdict"]
+    assert smpolicy("check", "--fail-on", "do_not_post", risky).returncode == (1 if verdict == "do_not_post" else 0)
+    batch = smpolicy("check", "--fail-on", "review", "-", stdin="Happy Friday!\n" + risky + "\n")
+    assert batch.returncode == 1 and batch.stdout.count("Policy version") <= 2
+    assert smpolicy("check", "--fail-on", "maybe", risky).returncode == 2
+
+
+def test_ask_batch_without_json_prints_text():
+    result = smpolicy("ask", "-", stdin="Is YouTube social media?\n\nCan I share my AWS certification on LinkedIn?\n")
+    assert result.returncode == 0 and not result.stdout.lstrip().startswith("{")
+    answers = result.stdout.strip().split("\n\n")
+    assert len(answers) == 2 and answers[1].startswith("Allowed.")
+    assert result.stderr.strip() == "smpolicy ask: the question is empty"
+
+
+def test_quiz_send_needs_the_servers_database_and_key_and_makes_neither(tmp_path):
+    env = {"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_TEAMS_EMULATOR": "on"}
+    line = one_line_error(smpolicy("quiz", "send", env=env))
+    assert f"no database at {tmp_path / 'smpolicy.db'}" in line and not (tmp_path / "smpolicy.db").exists()
+    Store(tmp_path / "smpolicy.db").close()
+    line = one_line_error(smpolicy("quiz", "send", env=env))
+    assert "no report key" in line and not (tmp_path / "report.key").exists()
+
+
+def test_quiz_send_without_slack_or_teams_says_so(tmp_path):
+    Store(tmp_path / "smpolicy.db").close()
+    line = one_line_error(smpolicy("quiz", "send", env={"SMPOLICY_DATA_DIR": str(tmp_path)}))
+    assert "neither Slack nor Teams is configured" in line and "SLACK_BOT_TOKEN" in line
+
+
+@pytest.mark.parametrize("round_id", ["2026-W54", "2026-W00", "2026-48", "W48", "2021-W53"])
+def test_an_impossible_round_is_a_usage_error(tmp_path, round_id):
+    result = smpolicy("quiz", "send", "--round", round_id, env={"SMPOLICY_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2 and "--round" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "smpolicy.db").exists()
+
+
+def test_a_round_in_a_year_with_53_weeks_is_accepted():
+    from adapters.cli_data import check_round
+
+    assert check_round("2026-W53") == "2026-W53"  # 2026 has 53 ISO weeks
+
+
+def test_quiz_stats_csv_has_a_header_and_one_row_per_round(tmp_path):
+    store = Store(tmp_path / "smpolicy.db")
+    store.write(lambda db: [db["quiz_rounds"].insert({"round_id": r, "started_at": 1.0, "finished_at": 2.0}) for r in ("2026-W47", "2026-W48")])
+    store.write(lambda db: db["quiz_sends"].insert({"round_id": "2026-W48", "user_key": "web:a", "state": "sent", "channel": "slack", "at": 1.0}))
+    store.close()
+    result = smpolicy("quiz", "stats", "--csv", env={"SMPOLICY_DATA_DIR": str(tmp_path)})
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert result.returncode == 0
+    assert rows == [["round", "sent", "started", "finished", "average_score"], ["2026-W47", "0", "0", "0", ""], ["2026-W48", "1", "0", "0", ""]]
+
+
+def test_reports_export_writes_csv_without_an_option(tmp_path):
+    Store(tmp_path / "smpolicy.db").close()
+    result = smpolicy("reports", "export", env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": new_key()})
+    assert result.returncode == 0 and result.stdout.splitlines() == ["ref,status,urgency,guideline,filed_utc,outcome,messages"]
+
+
+@pytest.mark.parametrize("command", [["reports", "list"], ["reports", "export"], ["reports", "show", "R-7KQ2M9"], ["reports", "purge"],
+                                     ["reports", "rekey"], ["quiz", "stats"]])
+def test_commands_never_create_a_database_or_key_and_say_where_they_looked(tmp_path, command):
+    data = tmp_path / "nowhere"
+    line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(data)}))
+    assert str(data) in line and "SMPOLICY_DATA_DIR" in line
+    assert not data.exists()
+    if command[0] == "reports":  # with a key but no database: the database is named
+        line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(data), "SMPOLICY_REPORT_KEY": new_key()}))
+        assert f"no database at {data / 'smpolicy.db'}" in line and "SMPOLICY_DB" in line
+        assert not data.exists()
+
+
+def test_a_wrong_key_or_a_file_that_is_not_a_database_is_one_line(tmp_path):
+    Store(tmp_path / "smpolicy.db").close()
+    line = one_line_error(smpolicy("reports", "list", env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": "not-a-key"}))
+    assert line.startswith("smpolicy reports list: the report key is not usable")
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    line = one_line_error(smpolicy("quiz", "stats", env={"SMPOLICY_DB": str(tmp_path / "junk.db")}))
+    assert line.startswith("smpolicy quiz stats: cannot open the database") and "not a database" in line
+
+
+def test_bad_settings_are_one_line_in_every_command(tmp_path):
+    for command in (["check", "hi"], ["reports", "list"], ["quiz", "stats"], ["content", "check"], ["serve"]):
+        line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_RETENTION_DAYS": "soon"}))
+        assert "SMPOLICY_REPORT_RETENTION_DAYS" in line
+
+
+def test_content_check_of_a_missing_folder_is_one_line(tmp_path):
+    line = one_line_error(smpolicy("content", "check", str(tmp_path / "missing")))
+    assert "is not a folder" in line
+
+
+async def test_reading_a_case_with_the_wrong_key_is_one_line(tmp_path, pack):
+    from bot.reports.crypto import Sealer, load_keys
+    from bot.reports.flow import ReportDesk
+    from tests.reports.test_cases import file
+
+    right, wrong = new_key(), new_key()
+    store = Store(tmp_path / "smpolicy.db")
+    ref, _ = await file(ReportDesk(store, Sealer(load_keys(right, tmp_path)), pack), "words only the right key opens")
+    store.close()
+    for command in (["reports", "show", ref], ["reports", "rekey"]):
+        line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": wrong}))
+        assert "key" in line and "words only" not in line

@@ -18,10 +18,11 @@ async def test_a_question_gets_text_and_a_card(core):
     assert reply.card.quote and {b.action_id for b in reply.card.buttons} == {"feedback.up", "feedback.down"}
 
 
-async def test_help_lists_the_three_jobs(core):
+async def test_help_lists_the_jobs_with_follow_up_on_a_report(core):
     [reply] = await core.handle(msg("help"))
-    assert "report" in reply.text and "quiz" in reply.text
-    assert [b.action_id for b in reply.card.buttons] == ["quiz.start", "report.open"]
+    assert "report" in reply.text and "quiz" in reply.text and "follow up on a report" in reply.text
+    assert [(b.label, b.action_id, b.dialog) for b in reply.card.buttons] == [
+        ("Take a quiz", "quiz.start", False), ("Report a concern", "report.open", True), ("Follow up on a report", "case.lookup", True)]
 
 
 async def test_a_failing_handler_gets_the_one_error_reply(core, monkeypatch, caplog):

@@ -107,8 +107,10 @@ class QuizMaster:
         section = self.pack.section(q.section)
         verdict = "Right!" if correct else f"Not quite. The answer is: {q.choices[q.answer]}."
         feedback = f"{verdict} {q.explanation}\nGuideline: {section.title}: \u201c{section.text}\u201d"
-        replies = [Reply(feedback, Card(title="Right!" if correct else "Not quite", body=f"{verdict} {q.explanation}",
-                                        fields=(("Guideline", section.title),), quote=section.text))]
+        # The card names the chosen and the right choice, so a channel can mark them on the question's buttons.
+        marks = (("Your answer", q.choices[choice]),) + (() if correct else (("Right answer", q.choices[q.answer]),))
+        replies = [Reply(feedback, Card(title="Right!" if correct else "Not quite", body=q.explanation,
+                                        fields=(*marks, ("Guideline", section.title)), quote=section.text))]
         if finished:
             replies.append(self.summary(session_id, incoming.user_key))
         else:
@@ -154,7 +156,8 @@ class QuizMaster:
             lines.append(f"The guideline you missed most: {weakest.title}. Want to read it?")
             buttons.append(Button(f"Read: {weakest.title}"[:75], "policy.section", weakest.id))
         text = "\n".join(lines)
-        return Reply(text, Card(title="Quiz done", body=text, fields=(("Score", f"{row['score']} / {total}"), ("Streak", str(streak))),
+        return Reply(text, Card(title="Quiz done", body=text, fields=(("Score", f"{row['score']} / {total}"),
+                                                                          ("Streak", f"{streak} week{'s' if streak != 1 else ''}")),
                                 buttons=tuple(buttons)))
 
     async def read_section(self, incoming: Incoming) -> list[Reply]:

@@ -86,7 +86,7 @@ def test_duplicate_ids_and_missing_fields(pack_copy):
 def test_section_without_quiz_question_and_bad_choice_index(pack_copy):
     quiz = pack_copy / "quiz.toml"
     text = quiz.read_text().replace('section = "monitoring"', 'section = "consequences"')
-    text = text.replace("answer = 1\nexplanation = \"Social media covers", "answer = 9\nexplanation = \"Social media covers")
+    text = text.replace("answer = 0\nexplanation = \"The definition is broad", "answer = 9\nexplanation = \"The definition is broad")
     quiz.write_text(text)
     problems = _problems(pack_copy)
     assert "quiz.toml:0: section 'monitoring' has no quiz question" in problems

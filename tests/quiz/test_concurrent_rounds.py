@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from bot.reports.crypto import load_keys
+from bot.store import Store
 from tests.conftest import ROOT
 from tests.quiz.test_rounds import invitations, quiz_send, slack_env
 from tests.server.test_serve import free_port
@@ -96,6 +98,8 @@ async def test_a_sender_killed_halfway_is_resumed_by_the_next(tmp_path, slack_ap
     for attempt in range(ROUNDS):
         folder = tmp_path / f"run{attempt}"
         reset(slack_api, n)
+        Store(folder / "smpolicy.db").close()  # as `smpolicy serve` leaves them (the CLI never creates either)
+        load_keys("", folder)
         full = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))},
                 "SMPOLICY_DATA_DIR": str(folder), **slack_env(slack_api)}
         first = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "quiz", "send", "--round", "2026-W11", cwd=ROOT,

@@ -9,7 +9,9 @@ import sys
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_app
+from bot.reports.crypto import load_keys
 from bot.settings import Settings
+from bot.store import Store
 from tests.conftest import ROOT
 from tests.fakes import slack_payloads as p
 from tests.fakes import teams_activities as a
@@ -24,6 +26,8 @@ USERS = [{"id": u, "name": u.lower(), "is_bot": False, "deleted": False} for u i
 
 
 async def quiz_send(tmp_path, env: dict, *args: str) -> tuple[int, str, str]:
+    Store(tmp_path / "smpolicy.db").close()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
+    load_keys("", tmp_path)
     full = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))},
             "SMPOLICY_DATA_DIR": str(tmp_path), **env}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "quiz", *args, cwd=ROOT, env=full,
@@ -116,18 +120,21 @@ async def test_quiz_channel_limits_the_audience(tmp_path, slack_api):
     assert sorted(invitations(slack_api)) == ["D" + HUMANS[0], "D" + HUMANS[3]]
 
 
+EMULATOR = {"SMPOLICY_TEAMS_EMULATOR": "on"}  # Teams without an app id: the emulator mode, which `quiz send` counts as configured
+
+
 async def test_teams_round_goes_to_everyone_with_a_reference(tmp_path, connector):
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False, teams_emulator=True)
     async with TestClient(TestServer(create_app(settings))) as client:
         for i in range(3):
             await client.post("/api/messages", json=a.installed(connector.url, user=f"29:u{i}", aad=f"aad-{i}", conversation=f"a:chat-{i}"))
         await connector.wait_for(3)
-    code, out, err = await quiz_send(tmp_path, {"SMPOLICY_TEAMS_EMULATOR": "on"}, "send", "--round", "2026-W48")
+    code, out, err = await quiz_send(tmp_path, EMULATOR, "send", "--round", "2026-W48")
     assert code == 0 and "3 sent now" in out, err
     invites = [x for x in connector.delivered() if x["text"].startswith("This week's guideline quiz")]
     assert sorted(x["_path"].split("/")[3] for x in invites) == ["a:chat-0", "a:chat-1", "a:chat-2"]
     card = invites[0]["attachments"][0]["content"]
     assert [x["data"]["action_id"] for x in card["actions"]] == ["quiz.answer"] * len(card["actions"])
-    code, out, _ = await quiz_send(tmp_path, {"SMPOLICY_TEAMS_EMULATOR": "on"}, "send", "--round", "2026-W48")
+    code, out, _ = await quiz_send(tmp_path, EMULATOR, "send", "--round", "2026-W48")
     assert "0 sent now, 3 had it already" in out
     assert json.dumps(card)

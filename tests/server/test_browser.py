@@ -28,7 +28,7 @@ async def test_ask_quiz_and_report_in_a_browser(tmp_path):
             # Ask a question and see the verdict.
             await page.fill("#text", "Can I use the company logo on my personal website?")
             await page.click("#ask button[type=submit]")
-            verdict = page.locator(".card h2", has_text="Not allowed")
+            verdict = page.locator(".card h2.badge", has_text="Not allowed")
             await verdict.wait_for()
             assert await page.locator(".card blockquote").count() >= 1
 
@@ -40,10 +40,10 @@ async def test_ask_quiz_and_report_in_a_browser(tmp_path):
             await page.wait_for_selector("text=Quiz question 2 of 3")
 
             # Submit a report: an empty form shows the error beside the field, then it files.
-            await page.click("nav button[data-say=report]")
-            form = page.locator("form.report-form").last
+            await page.click("nav button[data-action='report.open']")
+            form = page.locator("dialog#panel[open] form.report-form")
             await form.wait_for()
-            assert "anonymous" in (await form.locator(".note").inner_text())
+            assert "anonymous" in (await page.locator("dialog#panel[open] .card .note").inner_text())
             await form.locator("textarea[name=what]").fill("   ")
             await form.locator("button[type=submit]").click()
             await page.wait_for_selector("text=Please describe what happened.")
@@ -52,7 +52,7 @@ async def test_ask_quiz_and_report_in_a_browser(tmp_path):
             await form.locator("button[type=submit]").click()
             filed = page.locator(".card", has_text="Report filed")
             await filed.wait_for()
-            ref = await filed.locator("dd").first.inner_text()
+            ref = await filed.locator("dd .value").first.inner_text()
             await page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)  # kept for debugging runs
             await browser.close()
             assert errors == []

@@ -1,0 +1,214 @@
+"""The `smpolicy reports` and `smpolicy quiz` commands: they read the database (and key) `serve` made.
+
+None of them creates a database or a key: a missing one is a one-line error that says where it looked and
+which variable to set, so a typo in SMPOLICY_DATA_DIR never silently starts an empty second database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import re
+import sqlite3
+import sys
+
+from bot.settings import Settings
+
+WHERE = "set SMPOLICY_DATA_DIR to the folder `smpolicy serve` uses, or SMPOLICY_DB to the database file"
+
+
+class CliError(Exception):
+    """A one-line problem to print as `smpolicy <command>: <message>` (exit status 1)."""
+
+
+def open_store(settings: Settings):
+    """The existing database, migrated; never a new one."""
+    from bot.store import Store
+
+    path = settings.db_path
+    if not path.is_file():
+        raise CliError(f"no database at {path}: {WHERE}")
+    try:
+        return Store(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise CliError(f"cannot open the database {path}: {exc}") from None
+
+
+def require_key(settings: Settings) -> None:
+    """Stop unless a report key is configured or its file exists (commands never make one)."""
+    key_file = settings.data_dir / "report.key"
+    if not settings.report_key and not key_file.is_file():
+        raise CliError(f"no report key: SMPOLICY_REPORT_KEY is unset and there is no {key_file}; "
+                       "set SMPOLICY_REPORT_KEY, or SMPOLICY_DATA_DIR to the folder that holds report.key")
+
+
+def open_casebook(settings: Settings):
+    """The case book over the existing database and key; never a new key."""
+    from bot.reports.cases import CaseBook
+    from bot.reports.crypto import KeyError_, Sealer, load_keys
+
+    require_key(settings)
+    store = open_store(settings)
+    try:
+        return CaseBook(store, Sealer(load_keys(settings.report_key, settings.data_dir)))
+    except KeyError_ as exc:
+        store.close()
+        raise CliError(f"the report key is not usable: {exc}") from None
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:00") if ts else ""
+
+
+def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    """Policy owners' view of the cases, on the machine that runs the bot."""
+    from bot.reports.crypto import TamperedError
+
+    book = open_casebook(settings)
+    try:
+        if args.reports_command == "list":
+            rows = book.cases(include_closed=args.all)
+            if not rows:
+                print("no cases" if args.all else "no open cases")
+            for r in rows:
+                pending = "" if r["notified_at"] else "  (not yet announced to reviewers)"
+                print(f"{r['ref']}  {r['status']:<9}  {r['urgency']:<6}  {r['category']:<28}  filed {_when(r['created_at'])} UTC{pending}")
+            return 0
+        if args.reports_command == "show":
+            try:
+                case = book.case(args.ref.upper())
+            except TamperedError as exc:
+                raise CliError(f"{exc}: the stored text was altered or the key is wrong") from None
+            if case is None:
+                raise CliError(f"no case {args.ref}")
+            print(f"{case['ref']}  status {case['status']}  urgency {case['urgency']}  guideline {case['category']}  "
+                  f"filed {_when(case['created_at'])} UTC" + (f"  outcome {case['outcome']}" if case["outcome"] else ""))
+            for key, value in case["body"].items():
+                if value:
+                    print(f"{key}: {value}")
+            for m in case["messages"]:
+                print(f"[{_when(m['at'])}] {m['author']}: {m['text']}")
+            for a in book.audit_log(case["ref"]):
+                print(f"audit {_when(a['at'])} {a['reviewer']} {a['action']}")
+            return 0
+        if args.reports_command == "export":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(["ref", "status", "urgency", "guideline", "filed_utc", "outcome", "messages"])
+            for r in book.cases(include_closed=True):
+                count = book.store.db.execute("SELECT COUNT(*) FROM report_messages WHERE ref = ?", [r["ref"]]).fetchone()[0]
+                writer.writerow([r["ref"], r["status"], r["urgency"], r["category"], _when(r["created_at"]), r["outcome"] or "", count])
+            return 0
+        if args.reports_command == "purge":
+            days = args.days if args.days is not None else settings.report_retention_days
+            print(f"deleted {book.purge(days)} case(s) closed more than {days} days ago")
+            return 0
+        if args.reports_command == "rekey":
+            try:
+                count = rekey(book)
+            except TamperedError as exc:
+                raise CliError(f"{exc}: none of the keys in SMPOLICY_REPORT_KEY opens it (nothing was changed)") from None
+            print(f"re-encrypted {count} record(s) with the first key of SMPOLICY_REPORT_KEY")
+            return 0
+    finally:
+        book.store.close()
+    return 2
+
+
+def rekey(book) -> int:
+    """Re-encrypt every report and message with the newest key (after adding it in front of the old one)."""
+    count = 0
+
+    def redo(db):
+        nonlocal count
+        for table, key in (("reports", "ref"), ("report_messages", "id")):
+            for row in list(db.query(f"SELECT {key} AS k, ref, nonce, ciphertext FROM {table}")):
+                plain = book.sealer.open(row["ref"], row["nonce"], row["ciphertext"])
+                nonce, ciphertext = book.sealer.seal(row["ref"], plain)
+                db.execute(f"UPDATE {table} SET nonce = ?, ciphertext = ? WHERE {key} = ?", [nonce, ciphertext, row["k"]])
+                count += 1
+
+    book.store.write(redo)
+    return count
+
+
+ROUND = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def check_round(text: str) -> str:
+    """An ISO week round id (2026-W48) that exists in the calendar; argparse type for --round."""
+    match = ROUND.match(text)
+    if match:
+        year, week = int(match[1]), int(match[2])
+        weeks = dt.date(year, 12, 28).isocalendar()[1]  # 28 December is always in the year's last ISO week
+        if 1 <= week <= weeks and year >= 2000:
+            return text
+        raise argparse.ArgumentTypeError(f"{text!r}: {year} has weeks W01 to W{weeks}")
+    raise argparse.ArgumentTypeError(f"{text!r} is not an ISO week like 2026-W48")
+
+
+ROUND_COLUMNS = ["round", "sent", "started", "finished", "average_score"]
+
+
+def cmd_quiz_stats(args: argparse.Namespace, settings: Settings, pack) -> int:
+    """Per round: sent, started, finished, average score; then the hardest questions and weakest guidelines."""
+    from bot.quiz import stats
+
+    store = open_store(settings)
+    try:
+        rounds = stats.rounds(store)
+        if args.csv:
+            writer = csv.writer(sys.stdout)
+            writer.writerow(ROUND_COLUMNS)
+            for row in rounds:
+                writer.writerow(["" if row[c] is None else row[c] for c in ROUND_COLUMNS])
+            return 0
+        for name, rows in (("rounds", rounds), ("hardest questions", stats.hardest(store, pack)),
+                           ("weakest guidelines", stats.weakest(store, pack))):
+            print(f"{name}:")
+            if not rows:
+                print("  (none yet)")
+            for row in rows:
+                print("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
+    """Send a round now, to every configured channel's audience; nobody gets it twice."""
+    import asyncio
+    import time
+
+    if not (settings.slack_enabled or settings.teams_enabled):
+        raise CliError("neither Slack nor Teams is configured, so there is nobody to send a quiz to: set SLACK_BOT_TOKEN "
+                       "and SLACK_SIGNING_SECRET, or MicrosoftAppId and MicrosoftAppPassword (see README, Settings)")
+    open_store(settings).close()  # the database must exist already: a send log in a new one would resend rounds
+    require_key(settings)  # the app below would otherwise make a key file beside it
+    from adapters.server import SCHEDULER, STORE, create_app
+    from bot.quiz.rounds import round_id
+
+    app = create_app(settings)
+    scheduler = app[SCHEDULER]
+    rid = args.round or round_id(time.time(), settings.timezone)
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(f"\rquiz round {rid}: {done}/{total} [{'#' * filled}{'.' * (width - filled)}]", end="", file=sys.stderr, flush=True)
+
+    told: set[str] = set()
+
+    def waiting(holder: str) -> None:
+        if holder not in told:
+            told.add(holder)
+            print(f"quiz round {rid}: being sent by {holder}; waiting for it to finish or stop", file=sys.stderr, flush=True)
+
+    try:
+        result = asyncio.run(scheduler.rounds.run(rid, scheduler.audiences, progress, waiting))
+    finally:
+        app[STORE].close()
+    print(file=sys.stderr)
+    print(f"round {rid}: {result.sent} sent now, {result.already} had it already (sent by another process or an earlier run), "
+          f"{result.opted_out} opted out, {result.failed} failed (of {result.audience})")
+    return 0 if result.failed == 0 else 1
