@@ -38,6 +38,7 @@ TEAMS = web.AppKey("teams", object)
 NOTIFIER = web.AppKey("notifier", object)
 SCHEDULER = web.AppKey("scheduler", object)
 CODES = web.AppKey("codes", object)
+SLACK = web.AppKey("slack", object)
 
 
 def channel_of(path: str) -> str:
@@ -126,6 +127,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
 
         slack = SlackChannel(settings, bot, store)
         slack.mount(app)
+        app[SLACK] = slack
         destinations.append(Destination("slack", slack.review_ready, slack.notify_reviewers))
         audiences.append(Audience("slack", slack.quiz_people, slack.deliver_quiz, slack.confirm_quiz))
     if settings.teams_enabled:

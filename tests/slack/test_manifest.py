@@ -37,3 +37,8 @@ def test_every_bot_scope_has_a_comment_above_it():
     for i, scope in scopes:
         assert re.fullmatch(r"[a-z.:_]+", scope), f"{scope!r}: one scope a line, the comment above it"
         assert i > 0 and lines[i - 1].startswith("#") and len(lines[i - 1]) > 10, f"scope {scope} has no comment"
+
+
+def test_the_roster_events_are_subscribed():
+    events = [line.strip()[2:] for line in block("bot_events") if line.strip().startswith("- ")]
+    assert {"member_joined_channel", "member_left_channel"} <= set(events)
