@@ -140,6 +140,12 @@ def create_app(settings: Settings) -> web.Application:
 
 def serve(settings: Settings, host: str, port: int) -> int:
     """Run the server until SIGTERM or Ctrl-C; in-flight requests finish, the database closes."""
+    from adapters.teams.inbound import loopback_host
+
+    if settings.teams_emulator and not loopback_host(host):  # unauthenticated Teams: this machine only
+        print(f"smpolicy: SMPOLICY_TEAMS_EMULATOR=on serves Teams without authentication, so only on a loopback host "
+              f"(--host 127.0.0.1), not {host}", file=sys.stderr)
+        return 2
     logs.configure(settings.log_level)
     try:
         app = create_app(settings)
