@@ -41,11 +41,11 @@ def in_channel(activity: dict, team: str = "19:team-general@thread.tacv2", chann
             "channelData": {"tenant": {"id": TENANT}, "team": {"id": team}, "channel": {"id": channel}}}
 
 
-def invoke(name: str, data: dict, service_url: str, **kw) -> dict:
+def invoke(invoke_name: str, data: dict, service_url: str, **kw) -> dict:
     """An invoke activity as Teams sends it for a dialog: `task/fetch` (a button with
     `"msteams": {"type": "task/fetch"}` was pressed; `data` is that button's data) or `task/submit` (a card in
     the dialog was submitted; `data` is its Action.Submit data merged with the card's inputs)."""
-    return {**_base("invoke", service_url, **kw), "name": name, "value": {"data": data, "context": {"theme": "default"}}}
+    return {**_base("invoke", service_url, **kw), "name": invoke_name, "value": {"data": data, "context": {"theme": "default"}}}
 
 
 def task_fetch(data: dict, service_url: str, **kw) -> dict:

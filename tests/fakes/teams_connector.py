@@ -13,14 +13,17 @@ from aiohttp.test_utils import TestServer
 
 
 def non_loopback_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (the interface a default route would use), or None."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.255", 9))  # no packet is sent: connect on UDP only picks the interface
-            address = probe.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address
+    """An IPv4 address of this machine that is not loopback (the interface a route would use), or None."""
+    for probe_target in ("198.51.100.1", "10.254.254.254"):  # no packet is sent: connect on UDP only picks the interface
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((probe_target, 9))
+                address = probe.getsockname()[0]
+            except OSError:
+                continue
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    return None
 
 
 class FakeConnector:
