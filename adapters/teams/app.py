@@ -25,8 +25,13 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, Attachment, ConversationReference
-from botbuilder.schema.teams import (TaskModuleContinueResponse, TaskModuleMessageResponse, TaskModuleRequest,
-                                     TaskModuleResponse, TaskModuleTaskInfo)
+from botbuilder.schema.teams import (
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleRequest,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+)
 
 from adapters.teams import inbound, render
 from adapters.teams.sending import Pacer, with_retry

@@ -122,12 +122,13 @@ async def test_teams_round_goes_to_everyone_with_a_reference(tmp_path, connector
         for i in range(3):
             await client.post("/api/messages", json=a.installed(connector.url, user=f"29:u{i}", aad=f"aad-{i}", conversation=f"a:chat-{i}"))
         await connector.wait_for(3)
-    code, out, err = await quiz_send(tmp_path, {}, "send", "--round", "2026-W48")
+    emulator = {"SMPOLICY_TEAMS_EMULATOR": "on"}  # Teams is mounted by intent only; these references are loopback
+    code, out, err = await quiz_send(tmp_path, emulator, "send", "--round", "2026-W48")
     assert code == 0 and "3 sent now" in out, err
     invites = [x for x in connector.delivered() if x["text"].startswith("This week's guideline quiz")]
     assert sorted(x["_path"].split("/")[3] for x in invites) == ["a:chat-0", "a:chat-1", "a:chat-2"]
     card = invites[0]["attachments"][0]["content"]
     assert [x["data"]["action_id"] for x in card["actions"]] == ["quiz.answer"] * len(card["actions"])
-    code, out, _ = await quiz_send(tmp_path, {}, "send", "--round", "2026-W48")
+    code, out, _ = await quiz_send(tmp_path, emulator, "send", "--round", "2026-W48")
     assert "0 sent now, 3 had it already" in out
     assert json.dumps(card)
