@@ -92,6 +92,18 @@ async def test_an_old_form_card_submitted_in_chat_runs_nothing(teams, connector,
     assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT count(*) FROM reports").fetchone() == (0,)
 
 
+async def test_an_old_dialog_button_pressed_in_chat_answers_with_a_launcher_only(teams, connector):
+    # A card from before dialogs had plain Action.Submit buttons: their press arrives as a chat message. What the
+    # core answers is a dialog reply, so the chat gets only a button that opens it in a dialog.
+    await teams.post("/api/messages", json=a.submit({"action_id": "case.open", "value": "R-AAAAAA"}, connector.url))
+    [reply] = await connector.wait_for(1)
+    assert "Only the designated reviewers" not in json.dumps(reply)
+    button = submit_data(card_of(reply))
+    assert button == {"action_id": "case.open", "value": "R-AAAAAA", "msteams": {"type": "task/fetch"}}
+    refused = await invoke(teams, a.task_fetch(button, connector.url))
+    assert dialog_message(refused) == "Only the designated reviewers can see reports."
+
+
 async def test_task_module_responses_have_the_documented_shape(teams, connector):
     task = await invoke(teams, a.task_fetch({"action_id": "case.lookup", "value": "", "msteams": {"type": "task/fetch"}}, connector.url))
     assert inputs_of(dialog_card(task)) == ["ref", "code"]
