@@ -187,11 +187,12 @@ class TeamsChannel(TeamsActivityHandler):
         if self._reviewer_intent(incoming):
             await self.refresh_roster(turn_context, activity)
         replies = await self.core.handle(incoming)
-        rerun = data.get("opener") if isinstance(data.get("opener"), dict) else None
+        given = data.get("opener") if isinstance(data.get("opener"), dict) else {}
+        rerun = {"action_id": given.get("action_id"), "value": given.get("value")} if given else None
         opener = None if incoming.form else {"action_id": str(data["action_id"]), "value": incoming.text if incoming.kind == "message" else incoming.value}
         errors = {name for r in replies for name, _ in r.field_errors}
         if errors and rerun and not any(r.card for r in replies):
-            again = inbound.from_data(activity, {k: rerun.get(k) for k in ("action_id", "value")})
+            again = inbound.from_data(activity, rerun)
             if again is not None and not again.form:
                 for reply in await self.core.handle(again):
                     if reply.card and errors <= {f.name for f in reply.card.form}:
