@@ -15,11 +15,12 @@ from aiohttp import web
 import content
 from adapters import logs
 from adapters.guard import guard
+from adapters.loopback import is_loopback_host
 from adapters.metrics import Metrics
 from adapters.notifier import Destination, Notifier
 from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
-from adapters.web.identity import WebIdentity, is_loopback_host
+from adapters.web.identity import WebIdentity
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
 from bot.quiz.rounds import Audience
@@ -154,11 +155,11 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
 
 def serve(settings: Settings, host: str, port: int) -> int:
     """Run the server until SIGTERM or Ctrl-C; in-flight requests finish, the database closes."""
-    logs.configure(settings.log_level)
-    if settings.teams_emulator and not is_loopback_host(host):
-        print(f"smpolicy: SMPOLICY_TEAMS_EMULATOR=on accepts unauthenticated activities: listen on 127.0.0.1, not {host} "
-              "(or set MicrosoftAppId)", file=sys.stderr)
+    if settings.teams_emulator and not is_loopback_host(host):  # unauthenticated Teams: this machine only
+        print(f"smpolicy: SMPOLICY_TEAMS_EMULATOR=on serves Teams without authentication, so only on a loopback host "
+              f"(--host 127.0.0.1), not {host}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_level)
     _raise_file_limit()
     try:
         app = create_app(settings, host)

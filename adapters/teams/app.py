@@ -1,30 +1,55 @@
-"""CloudAdapter wiring on `POST /api/messages`, proactive sends through stored conversation references.
+"""CloudAdapter wiring on `POST /api/messages`, a TeamsActivityHandler with dialogs (task modules), proactive
+sends through stored conversation references.
 
-With no MicrosoftAppId the endpoint runs unauthenticated for the Bot Framework Emulator (a warning,
-once). With an app id, a missing, malformed or forged token gets 401.
+Mounted by intent only (adapters/server.py): with a MicrosoftAppId every activity needs a valid Bot Framework
+token (a missing, malformed or forged one gets 401); with SMPOLICY_TEAMS_EMULATOR=on and no app id the
+endpoint is unauthenticated, so `serve` keeps it on a loopback host and it accepts only activities whose
+serviceUrl is a loopback URL (403 otherwise): the bot never sends anything to an address a request names.
+
+What must stay out of chat history (report forms and confirmations, case views and their forms) is shown
+only in dialogs: a button marked `dialog` opens one (task/fetch), its cards submit into it (task/submit),
+and a reply marked `dialog` is never sent as a chat message (render.activity refuses it). Typed words that
+lead to such a reply (`report`, `case`) get a small card whose button opens the dialog.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from http import HTTPStatus
 
 from aiohttp import web
-from botbuilder.core import Bot, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, Attachment, ConversationReference
+from botbuilder.schema.teams import (
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleRequest,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+)
 
 from adapters.teams import inbound, render
 from adapters.teams.sending import Pacer, with_retry
 from bot.core import help_reply
-from bot.messages import Reply
+from bot.messages import Button, Card, Incoming, Reply
 from bot.routes import Bot as CoreBot
 from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger("smpolicy.teams")
-HANDLED = ("message", "conversationUpdate")
+HANDLED = ("message", "conversationUpdate", "invoke")
+REVIEWERS_HERE = re.compile(r"^\s*reviewers here\s*[.!]?\s*$", re.I)
+REVIEW_ACTIONS = frozenset({"reports.list", "case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed"})
+# The launcher's button label, by the action the dialog's form submits.
+LAUNCH_LABELS = {"report.submit": "Report a concern", "case.verify": "Open your case"}
+LAUNCH_NOTE = "This opens in a dialog: what you enter and what it shows stay out of this chat's history."
+STALE_FORM = ("This form is out of date and nothing was sent. Forms now open in a dialog, so that nothing about a "
+              "report stays in the chat history: say \"help\" to start again.")
 
 
 class _BotConfig:
@@ -37,42 +62,150 @@ class _BotConfig:
         self.APP_TENANTID = settings.teams_tenant_id
 
 
-class TeamsChannel(Bot):
-    """The Teams edge. Implements botbuilder's Bot (`on_turn`) and nothing else of it leaks out."""
+def _task(dialog: render.Dialog) -> TaskModuleResponse:
+    """A render.Dialog as the task module response Teams documents: continue (a card) or message."""
+    if dialog.card is None:
+        return TaskModuleResponse(task=TaskModuleMessageResponse(value=dialog.message))
+    card = Attachment(content_type=render.CARD_TYPE, content=dialog.card)
+    return TaskModuleResponse(task=TaskModuleContinueResponse(
+        value=TaskModuleTaskInfo(title=dialog.title, height=dialog.size, width=dialog.size, card=card)))
+
+
+class TeamsChannel(TeamsActivityHandler):
+    """The Teams edge: botbuilder's TeamsActivityHandler; nothing of botbuilder leaks out of this folder."""
 
     def __init__(self, settings: Settings, bot: CoreBot, store: Store):
+        super().__init__()
         self.bot, self.core, self.store = bot, bot.core, store
         self.admins = set(settings.teams_admins)
         self.app_id = settings.teams_app_id
-        self.auth_enabled = bool(self.app_id)
-        if not self.auth_enabled:
-            log.warning("teams endpoint runs without authentication (no MicrosoftAppId): for the Bot Framework Emulator only")
+        # With an app id every activity that reaches the handler carried a valid token (CloudAdapter checks it,
+        # including that the token's serviceurl claim is the activity's). Without one, emulator mode: loopback only.
+        self.authenticated = bool(self.app_id)
+        if not self.authenticated:
+            log.warning("teams endpoint runs without authentication (SMPOLICY_TEAMS_EMULATOR=on): loopback only, "
+                        "for the Bot Framework Emulator and tests")
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
         self.adapter.on_turn_error = self._on_turn_error
         self.per_conversation = Pacer(7)
         self.per_tenant = Pacer(30)
 
+    # ---------------------------------------------------------------- trust
+
+    def trusted(self, activity: dict) -> bool:
+        """Whether an activity may be answered, store a conversation reference, fetch a roster or choose the
+        reviewers: authenticated, or (emulator mode) naming a loopback serviceUrl."""
+        return self.authenticated or inbound.loopback_url(activity.get("serviceUrl"))
+
+    def may_send_to(self, service_url: object) -> bool:
+        """Whether a stored reference's serviceUrl may get a proactive send: loopback, or with authentication an
+        https URL (the Bot Framework's services are https; a token is only ever sent over https)."""
+        if inbound.loopback_url(service_url):
+            return True
+        return self.authenticated and isinstance(service_url, str) and service_url.lower().startswith("https://")
+
     # ---------------------------------------------------------------- inbound
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if not self.trusted(turn_context.activity.serialize()):  # handle_http refuses these first; kept as a second line
+            log.warning("teams activity refused: untrusted serviceUrl")
+            return
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity.serialize()
-        if activity.get("type") == "message":
-            incoming = inbound.to_incoming(activity)
-            if incoming.kind == "message" and incoming.text.lower().rstrip(".!") == "reviewers here":
-                await self.send(turn_context, [await self.make_reviewers_channel(turn_context, activity)])
-                return
-            if incoming.text.lower() in ("reports", "cases") or incoming.action_id.startswith("case."):
-                await self.refresh_roster(turn_context)
-            await self.send(turn_context, await self.core.handle(incoming))
-        elif activity.get("type") == "conversationUpdate":
-            if inbound.team_of(activity) and inbound.team_of(activity) == self._review_team():
-                await self.refresh_roster(turn_context)
-            if inbound.bot_was_added(activity) and not inbound.team_of(activity):
-                self.remember(turn_context, activity)
-                await self.send(turn_context, [help_reply()])
+        incoming = inbound.to_incoming(activity)
+        if incoming.kind == "message" and REVIEWERS_HERE.match(incoming.text):
+            await self.send(turn_context, [await self.make_reviewers_channel(turn_context, activity)])
+            return
+        if incoming.form:
+            # Forms are shown only in dialogs; one submitted from a chat card is an old card (or forged): run nothing.
+            await self.send(turn_context, [Reply(STALE_FORM, private=True)])
+            return
+        if self._reviewer_intent(incoming):
+            await self.refresh_roster(turn_context, activity)
+        await self.send(turn_context, self.in_chat(incoming, await self.core.handle(incoming)))
+
+    def in_chat(self, incoming: Incoming, replies: list[Reply]) -> list[Reply]:
+        """What of a chat turn's replies may be a chat message: all but the dialog ones, which are replaced by
+        one small card whose button opens them in a dialog (the same words or action, run again there)."""
+        chat = [r for r in replies if not r.dialog]
+        dialog = [r for r in replies if r.dialog]
+        if dialog:
+            submits = [r.card.submit.action_id for r in dialog if r.card and r.card.submit]
+            label = LAUNCH_LABELS.get(submits[0] if submits else "", "Open in a dialog")
+            if incoming.kind == "message":
+                button = Button(label, inbound.SAY, incoming.text, "primary", dialog=True)
+            else:
+                button = Button(label, incoming.action_id, incoming.value, "primary", dialog=True)
+            chat.append(Reply(f"{label}: {LAUNCH_NOTE}", Card(title=label, body=LAUNCH_NOTE, buttons=(button,)), private=True))
+        return chat
+
+    @staticmethod
+    def _reviewer_intent(incoming: Incoming) -> bool:
+        return incoming.text.lower() in ("reports", "cases") or incoming.action_id in REVIEW_ACTIONS
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Handled here rather than by TeamsActivityHandler's members-added dispatch, which asks the connector
+        # for every added member: the bot needs only "was it me" and "is this the review team".
+        activity = turn_context.activity.serialize()
+        team = inbound.team_of(activity)
+        if team and team == self._review_team():
+            await self.refresh_roster(turn_context, activity)
+        if inbound.bot_was_added(activity) and not team:
+            self.remember(turn_context, activity)
+            await self.send(turn_context, [help_reply()])
+
+    # ---------------------------------------------------------------- dialogs (task modules)
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # botbuilder 4.17's ActivityHandler serializes the body here and the aiohttp CloudAdapter serializes it
+        # again (msrest then fails on the dict, and every task module response would be lost): keep the model,
+        # the adapter serializes it once.
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+    async def on_teams_task_module_fetch(self, turn_context: TurnContext, task_module_request: TaskModuleRequest) -> TaskModuleResponse:
+        """A button marked `dialog` was pressed: open the dialog with what the core answers."""
+        return _task(await self.dialog_turn(turn_context))
+
+    async def on_teams_task_module_submit(self, turn_context: TurnContext, task_module_request: TaskModuleRequest) -> TaskModuleResponse:
+        """A dialog's card was submitted: show the next card in the dialog, or a message that closes it."""
+        return _task(await self.dialog_turn(turn_context))
+
+    async def dialog_turn(self, turn_context: TurnContext) -> render.Dialog:
+        """Run the core with the dialog's data (action, value, inputs) and show every reply in the dialog.
+
+        A card shown in a dialog carries in its submit data the action that produced it (`opener`) when that
+        action had no inputs: when a submitted form comes back with field errors only, the opener runs again
+        and the form is shown again, filled in with what was submitted and the errors beside the fields."""
+        activity = turn_context.activity.serialize()
+        data = inbound.dialog_data(activity)
+        incoming = inbound.from_data(activity, data)
+        if incoming is None:
+            return render.Dialog(message="This button is out of date. Say \"help\" to start again.")
+        if self._reviewer_intent(incoming):
+            await self.refresh_roster(turn_context, activity)
+        replies = await self.core.handle(incoming)
+        given = data.get("opener") if isinstance(data.get("opener"), dict) else {}
+        rerun = {"action_id": given.get("action_id"), "value": given.get("value")} if given else None
+        opener = None if incoming.form else {"action_id": str(data["action_id"]), "value": incoming.text if incoming.kind == "message" else incoming.value}
+        errors = {name for r in replies for name, _ in r.field_errors}
+        if errors and rerun and not any(r.card for r in replies):
+            again = inbound.from_data(activity, rerun)
+            if again is not None and not again.form:
+                for reply in await self.core.handle(again):
+                    if reply.card and errors <= {f.name for f in reply.card.form}:
+                        return render.dialog(replies, rerun, form_again=reply.card, values=incoming.form_dict())
+        return render.dialog(replies, opener)
+
+    # ---------------------------------------------------------------- sending
 
     def remember(self, turn_context: TurnContext, activity: dict) -> None:
-        """Store the conversation reference (with its tenant) for proactive quiz prompts."""
+        """Store the conversation reference (with its tenant) for proactive quiz prompts: only from a trusted
+        activity (authenticated, or the emulator on loopback)."""
+        if not self.trusted(activity):
+            return
         reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
         tenant = inbound.tenant_of(activity)
         reference.setdefault("conversation", {})["tenantId"] = tenant
@@ -80,6 +213,7 @@ class TeamsChannel(Bot):
         self.store.write(lambda db: db["teams_references"].upsert(row, pk="user_key"))
 
     async def send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+        """Send replies as chat messages. A reply marked `dialog` raises (render.activity): it never is one."""
         for reply in replies:
             outgoing = Activity().deserialize(render.activity(reply))
             await with_retry(lambda outgoing=outgoing: turn_context.send_activity(outgoing))
@@ -95,7 +229,8 @@ class TeamsChannel(Bot):
         return destination["team_id"] if destination else ""
 
     def review_ready(self) -> bool:
-        return self._review_destination() is not None
+        destination = self._review_destination()
+        return destination is not None and self.may_send_to(destination["reference"].get("serviceUrl"))
 
     async def make_reviewers_channel(self, turn_context: TurnContext, activity: dict) -> Reply:
         """`reviewers here`, typed by an admin in a team channel: that channel gets the reports and the
@@ -103,20 +238,20 @@ class TeamsChannel(Bot):
         team_id = inbound.team_of(activity)
         if not team_id:
             return Reply("Type \"reviewers here\" in a channel of the team whose members review reports.", private=True)
-        if ((activity.get("from") or {}).get("aadObjectId") or "") not in self.admins:
+        if not self.trusted(activity) or ((activity.get("from") or {}).get("aadObjectId") or "") not in self.admins:
             return Reply("Only the administrators listed in SMPOLICY_TEAMS_ADMINS can choose the reviewers' channel.", private=True)
         reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
         reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
         self.bot.cases.set_destination("teams", json.dumps({"team_id": team_id, "tenant_id": inbound.tenant_of(activity),
                                                             "reference": reference}))
-        count = await self.refresh_roster(turn_context)
+        count = await self.refresh_roster(turn_context, activity)
         self.bot.cases.audit(inbound.user_key(activity), "reviewers-here", "")
         return Reply(f"This channel now receives new reports; the {count} members of this team are the reviewers.")
 
-    async def refresh_roster(self, turn_context: TurnContext) -> int:
-        """Reload the reviewers (the review team's members) through the connector."""
+    async def refresh_roster(self, turn_context: TurnContext, activity: dict) -> int:
+        """Reload the reviewers (the review team's members) through the connector of a trusted activity."""
         destination = self._review_destination()
-        if destination is None:
+        if destination is None or not self.trusted(activity):
             return 0
         try:
             # Asked by team id explicitly (TeamsInfo.get_team_members would ask for the current
@@ -132,8 +267,11 @@ class TeamsChannel(Bot):
         return len(keys)
 
     async def notify_reviewers(self, reply: Reply) -> None:
+        """Post a (bare) review notice to the reviewers' channel; its Open case button opens a dialog."""
         destination = self._review_destination()
         assert destination is not None
+        if not self.may_send_to(destination["reference"].get("serviceUrl")):
+            raise LookupError("the reviewers' channel has a serviceUrl this mode does not send to")
         reference = ConversationReference().deserialize(destination["reference"])
         await self.per_tenant.wait(destination["tenant_id"])
 
@@ -148,11 +286,16 @@ class TeamsChannel(Bot):
     # ---------------------------------------------------------------- proactive
 
     async def send_proactive(self, user_key: str, replies: list[Reply]) -> bool:
-        """Send replies into a stored conversation, paced under Teams' limits. False when no reference exists."""
+        """Send replies into a stored conversation, paced under Teams' limits. False when no reference exists
+        (or its serviceUrl is not one this mode sends to)."""
         row = next(self.store.db.query("SELECT reference, tenant_id FROM teams_references WHERE user_key = ?", [user_key]), None)
         if row is None:
             return False
-        reference = ConversationReference().deserialize(json.loads(row["reference"]))
+        stored = json.loads(row["reference"])
+        if not self.may_send_to(stored.get("serviceUrl")):
+            log.warning("teams reference skipped: serviceUrl not allowed in this mode")
+            return False
+        reference = ConversationReference().deserialize(stored)
         await self.per_tenant.wait(row["tenant_id"])
         await self.per_conversation.wait(reference.conversation.id)
 
@@ -183,8 +326,12 @@ class TeamsChannel(Bot):
             return web.json_response({"error": "malformed JSON"}, status=400)
         except inbound.ActivityError as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        if self.auth_enabled and not request.headers.get("Authorization", "").startswith("Bearer "):
+        if self.authenticated and not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.json_response({"error": "missing bearer token"}, status=401)
+        if not self.authenticated and not inbound.loopback_url(body.get("serviceUrl")):
+            # Emulator mode talks only to this machine: no request to an address an unauthenticated activity names.
+            log.warning("teams activity refused: emulator mode accepts only a loopback serviceUrl")
+            return web.json_response({"error": "emulator mode accepts only a loopback serviceUrl"}, status=403)
         try:
             response = await self.adapter.process(request, self)
         except web.HTTPUnauthorized:
@@ -193,7 +340,7 @@ class TeamsChannel(Bot):
             raise
         except Exception as exc:
             # botbuilder raises a variety of errors for malformed or forged tokens; with auth on they are 401.
-            if self.auth_enabled:
+            if self.authenticated:
                 log.warning("teams token rejected", extra={"error": type(exc).__name__})
                 return web.json_response({"error": "unauthorized"}, status=401)
             log.warning("teams activity rejected", extra={"error": type(exc).__name__})

@@ -1,15 +1,23 @@
-"""Bot Framework activities (as JSON dicts) to the core's `Incoming`; validation of what must be there."""
+"""Bot Framework activities (as JSON dicts) to the core's `Incoming`; validation of what must be there; which
+service URLs count as loopback (the only ones the unauthenticated emulator mode talks to)."""
 
 from __future__ import annotations
 
 import html
 import re
 
+from adapters.loopback import is_loopback_host, is_loopback_url
 from bot.messages import Incoming, incoming_action
 
 CHANNEL = "teams"
 MENTION = re.compile(r"<at>.*?</at>", re.S)
 TAG = re.compile(r"<[^>]{1,200}>")
+# A launcher button (a card in chat that opens a dialog) carries what the person typed under this action id:
+# the dialog runs it again and shows its dialog replies, so no form or confirmation is ever a chat message.
+SAY = "teams.say"
+TASK_INVOKES = ("task/fetch", "task/submit")
+# Keys of card data that are not form inputs: the action, Teams' own marker, the action that opened a dialog.
+DATA_KEYS = ("action_id", "value", "msteams", "opener")
 
 
 class ActivityError(ValueError):
@@ -31,14 +39,20 @@ def validate(body: object) -> dict:
     if not isinstance(body, dict):
         raise ActivityError("activity must be a JSON object")
     kind = _str(body, "type")
-    if kind in ("message", "conversationUpdate"):
+    if kind in ("message", "conversationUpdate", "invoke"):
         _str(body, "serviceUrl")
         _str(body, "conversation", "id")
         _str(body, "from", "id")
         _str(body, "recipient", "id")
     if kind == "message" and body.get("value") is not None and not isinstance(body["value"], dict):
         raise ActivityError("value must be an object")
+    if kind == "invoke" and body.get("name") in TASK_INVOKES:
+        if not isinstance(body.get("value"), dict) or not isinstance(body["value"].get("data"), dict):
+            raise ActivityError("value.data must be an object")
     return body
+
+
+loopback_host, loopback_url = is_loopback_host, is_loopback_url  # this machine only (adapters/loopback.py)
 
 
 def _obj(value: object) -> dict:
@@ -66,14 +80,35 @@ def clean_text(text: str) -> str:
     return html.unescape(TAG.sub(" ", MENTION.sub(" ", text))).strip()
 
 
+def from_data(activity: dict, data: dict) -> Incoming | None:
+    """Card data (an Action.Submit's `data` merged with the card's inputs) as an Incoming: the action with
+    its form, or, for a launcher button, the words it carries as if typed. None without an action id."""
+    key, conversation = user_key(activity), _obj(activity.get("conversation")).get("id", "")
+    action = data.get("action_id")
+    if not isinstance(action, str) or not action:
+        return None
+    value = data.get("value")
+    value = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    if action == SAY:
+        return Incoming(channel=CHANNEL, user_key=key, conversation_key=conversation, text=clean_text(value))
+    form = {k: str(v) for k, v in data.items() if k not in DATA_KEYS and isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    return incoming_action(CHANNEL, key, conversation, action, value, form)
+
+
 def to_incoming(activity: dict) -> Incoming:
     """A message activity: typed text, or a card submission (`value` carries action_id, value, inputs)."""
-    key, conversation = user_key(activity), activity["conversation"]["id"]
     value = activity.get("value")
-    if isinstance(value, dict) and isinstance(value.get("action_id"), str):
-        form = {k: str(v) for k, v in value.items() if k not in ("action_id", "value") and isinstance(v, (str, int, float))}
-        return incoming_action(CHANNEL, key, conversation, value["action_id"], str(value.get("value") or ""), form)
-    return Incoming(channel=CHANNEL, user_key=key, conversation_key=conversation, text=clean_text(str(activity.get("text") or "")))
+    if isinstance(value, dict):
+        incoming = from_data(activity, value)
+        if incoming is not None:
+            return incoming
+    return Incoming(channel=CHANNEL, user_key=user_key(activity), conversation_key=activity["conversation"]["id"],
+                    text=clean_text(str(activity.get("text") or "")))
+
+
+def dialog_data(activity: dict) -> dict:
+    """The `data` of a task/fetch or task/submit invoke (validated to be an object)."""
+    return _obj(_obj(activity.get("value")).get("data"))
 
 
 def bot_was_added(activity: dict) -> bool:

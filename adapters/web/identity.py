@@ -17,18 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a bind address or a Host/Origin host name is loopback only."""
-    name = host.strip().lower().rstrip(".")
-    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
-    except ValueError:
-        return False
+from adapters.loopback import is_loopback_host
 
 
 def _host_of(value: str) -> str:

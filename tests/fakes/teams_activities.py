@@ -39,3 +39,18 @@ def in_channel(activity: dict, team: str = "19:team-general@thread.tacv2", chann
     """The same activity as sent from a team channel."""
     return {**activity, "conversation": {"conversationType": "channel", "tenantId": TENANT, "id": f"{channel};messageid=1", "isGroup": True},
             "channelData": {"tenant": {"id": TENANT}, "team": {"id": team}, "channel": {"id": channel}}}
+
+
+def invoke(invoke_name: str, data: dict, service_url: str, **kw) -> dict:
+    """An invoke activity as Teams sends it for a dialog: `task/fetch` (a button with
+    `"msteams": {"type": "task/fetch"}` was pressed; `data` is that button's data) or `task/submit` (a card in
+    the dialog was submitted; `data` is its Action.Submit data merged with the card's inputs)."""
+    return {**_base("invoke", service_url, **kw), "name": invoke_name, "value": {"data": data, "context": {"theme": "default"}}}
+
+
+def task_fetch(data: dict, service_url: str, **kw) -> dict:
+    return invoke("task/fetch", data, service_url, **kw)
+
+
+def task_submit(data: dict, service_url: str, **kw) -> dict:
+    return invoke("task/submit", data, service_url, **kw)

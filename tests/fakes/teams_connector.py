@@ -1,26 +1,52 @@
-"""A stand-in Bot Framework connector service on loopback (the `serviceUrl` of test activities)."""
+"""A stand-in Bot Framework connector service (the `serviceUrl` of test activities): on loopback, or as an
+attacker's server on this machine's non-loopback address, where it records every request it gets."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import time
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 
+def non_loopback_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (the interface a route would use), or None."""
+    for probe_target in ("198.51.100.1", "10.254.254.254"):  # no packet is sent: connect on UDP only picks the interface
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((probe_target, 9))
+                address = probe.getsockname()[0]
+            except OSError:
+                continue
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    return None
+
+
 class FakeConnector:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.requests: list[str] = []  # "METHOD /path" of every request received, whatever its route
         self.sent: list[dict] = []  # activities the bot sent, with "_path"
         self.statuses: list[int] = []  # answered before success, one per call (e.g. [429, 502])
         self.ids = itertools.count(1)
         self.members: dict[str, list[dict]] = {}  # conversation (team) id -> members
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         app.router.add_post("/v3/conversations/{conversation}/activities", self.activities)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.activities)
         app.router.add_get("/v3/conversations/{conversation}/members", self.list_members)
-        self.server = TestServer(app, host="127.0.0.1")
+        app.router.add_route("*", "/{tail:.*}", self.anything)
+        self.server = TestServer(app, host=host)
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler):
+        self.requests.append(f"{request.method} {request.path}")
+        return await handler(request)
+
+    async def anything(self, request: web.Request) -> web.Response:
+        return web.json_response({"error": {"code": "NotFound", "message": "no such route"}}, status=404)
 
     async def start(self) -> FakeConnector:
         await self.server.start_server()

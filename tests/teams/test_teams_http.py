@@ -9,13 +9,7 @@ import time
 
 from bot.messages import Reply
 from tests.fakes import teams_activities as a
-from tests.teams.conftest import running
-
-
-def card_of(activity: dict) -> dict:
-    [attachment] = activity["attachments"]
-    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
-    return attachment["content"]
+from tests.teams.conftest import card_of, dialog_card, dialog_message, inputs_of, invoke, running, submit_data, text_of
 
 
 async def test_question_gets_text_and_an_adaptive_card(teams, connector):
@@ -45,17 +39,82 @@ async def test_quiz_buttons_submit_and_get_feedback_then_next(teams, connector):
     assert sent[1]["text"].startswith(("Right!", "Not quite")) and sent[2]["text"].startswith("Quiz question 2 of 3")
 
 
-async def test_report_card_form_files_the_report(teams, connector, tmp_path):
+async def test_report_opens_in_a_dialog_and_files_there(teams, connector, tmp_path):
+    # Typed "report": the chat gets a small card whose button opens the dialog, never the form.
     await teams.post("/api/messages", json=a.message("report", connector.url))
-    [form] = await connector.wait_for(1)
-    card = card_of(form)
-    ids = [b["id"] for b in card["body"] if b["type"].startswith("Input.")]
-    assert ids == ["what", "where", "link", "when", "section", "evidence", "urgency"]
-    submit = card["actions"][-1]["data"]
-    await teams.post("/api/messages", json=a.submit({**submit, "what": "A colleague posted customer emails", "urgency": "urgent"}, connector.url))
-    sent = await connector.wait_for(2)
-    assert "R-" in sent[1]["text"] and "follow-up code" in sent[1]["text"]
+    [launcher] = await connector.wait_for(1)
+    card = card_of(launcher)
+    assert inputs_of(card) == [] and "token" not in json.dumps(launcher)
+    [button] = card["actions"]
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"] == {"type": "task/fetch"}
+
+    # Pressing it is a task/fetch: the form comes back as the dialog's card.
+    form = dialog_card(await invoke(teams, a.task_fetch(button["data"], connector.url)))
+    assert inputs_of(form) == ["what", "where", "link", "when", "section", "evidence", "urgency"]
+    submit = submit_data(form)
+    assert submit["action_id"] == "report.submit" and "msteams" not in submit
+
+    # Submitting it is a task/submit: the confirmation is the next card of the dialog.
+    done = dialog_card(await invoke(teams, a.task_submit({**submit, "what": "A colleague posted customer emails", "urgency": "urgent"},
+                                                          connector.url)))
+    assert "R-" in text_of(done) and "follow-up code" in text_of(done)
     assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT urgency FROM reports").fetchall() == [("urgent",)]
+    assert len(connector.delivered()) == 1  # only the launcher was ever a chat message
+
+
+async def test_help_card_report_button_opens_the_dialog(teams, connector):
+    await teams.post("/api/messages", json=a.message("help", connector.url))
+    [help_card] = await connector.wait_for(1)
+    report = submit_data(card_of(help_card), "Report a concern")
+    quiz = submit_data(card_of(help_card), "Take a quiz")
+    assert report == {"action_id": "report.open", "value": "", "msteams": {"type": "task/fetch"}}
+    assert "msteams" not in quiz  # an ordinary button stays an ordinary message submit
+    form = dialog_card(await invoke(teams, a.task_fetch(report, connector.url)))
+    assert "what" in inputs_of(form)
+
+
+async def test_a_form_with_errors_is_shown_again_filled_in(teams, connector):
+    form = dialog_card(await invoke(teams, a.task_fetch({"action_id": "report.open", "value": "", "msteams": {"type": "task/fetch"}},
+                                                        connector.url)))
+    submit = submit_data(form)
+    again = dialog_card(await invoke(teams, a.task_submit({**submit, "what": "   ", "link": "https://example.com/post"}, connector.url)))
+    assert "Please describe what happened." in text_of(again)
+    link = next(b for b in again["body"] if b.get("id") == "link")
+    assert link["value"] == "https://example.com/post" and inputs_of(again) == inputs_of(form)
+    assert connector.delivered() == []
+
+
+async def test_an_old_form_card_submitted_in_chat_runs_nothing(teams, connector, tmp_path):
+    # A form submitted as a chat message (a card from before dialogs, or forged) files nothing and shows nothing.
+    await teams.post("/api/messages", json=a.submit({"action_id": "report.submit", "value": "old-token", "what": "words"}, connector.url))
+    [reply] = await connector.wait_for(1)
+    assert "out of date" in reply["text"] and "R-" not in reply["text"]
+    assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+async def test_an_old_dialog_button_pressed_in_chat_answers_with_a_launcher_only(teams, connector):
+    # A card from before dialogs had plain Action.Submit buttons: their press arrives as a chat message. What the
+    # core answers is a dialog reply, so the chat gets only a button that opens it in a dialog.
+    await teams.post("/api/messages", json=a.submit({"action_id": "case.open", "value": "R-AAAAAA"}, connector.url))
+    [reply] = await connector.wait_for(1)
+    assert "Only the designated reviewers" not in json.dumps(reply)
+    button = submit_data(card_of(reply))
+    assert button == {"action_id": "case.open", "value": "R-AAAAAA", "msteams": {"type": "task/fetch"}}
+    refused = await invoke(teams, a.task_fetch(button, connector.url))
+    assert dialog_message(refused) == "Only the designated reviewers can see reports."
+
+
+async def test_task_module_responses_have_the_documented_shape(teams, connector):
+    task = await invoke(teams, a.task_fetch({"action_id": "case.lookup", "value": "", "msteams": {"type": "task/fetch"}}, connector.url))
+    assert inputs_of(dialog_card(task)) == ["ref", "code"]
+    assert task["task"]["value"]["card"]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    refused = await invoke(teams, a.task_fetch({"action_id": "case.open", "value": "R-AAAAAA"}, connector.url))
+    assert dialog_message(refused) == "Only the designated reviewers can see reports."
+    stale = await invoke(teams, a.task_submit({"no": "action"}, connector.url))
+    assert "out of date" in dialog_message(stale)
+    resp = await teams.post("/api/messages", json={**a.task_fetch({}, connector.url), "value": {"data": "not an object"}})
+    assert resp.status == 400
+    assert connector.delivered() == []
 
 
 async def test_install_welcomes_and_stores_the_reference_then_proactive_send(teams, connector, tmp_path):
