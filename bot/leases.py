@@ -23,13 +23,32 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` names a process of this machine that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class Leases:
     def __init__(self, store: Store, holder: str | None = None, clock: Callable[[], float] = time.time):
         self.store, self.holder, self.clock = store, holder or holder_name(), clock
 
     def take(self, name: str, ttl: float = TTL) -> bool:
-        """Take or renew the lease `name` for `ttl` seconds; False while another holder has it."""
+        """Take or renew the lease `name` for `ttl` seconds; False while another holder has it. A holder on this
+        machine whose process is gone (killed, crashed) is not waited for until its lease runs out."""
         now = self.clock()
+        holder = self.holder_of(name)
+        if holder and holder != self.holder and _dead_here(holder):
+            self.store.write(lambda db: db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder]))
         return self.store.write(lambda db: db.execute(
             "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
             "holder = excluded.holder, expires_at = excluded.expires_at WHERE leases.expires_at < ? OR leases.holder = excluded.holder",

@@ -23,13 +23,14 @@ from dataclasses import replace
 import orjson
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import inbound, render
 from adapters.slack.clients import response_hook, web_client
 from adapters.slack.pacing import AdaptivePacer
+from adapters.slack.threads import ThreadContext
 from bot.messages import Button, Card, Incoming, Reply, incoming_action
 from bot.routes import Bot
 from bot.settings import Settings
@@ -39,6 +40,15 @@ log = logging.getLogger("smpolicy.slack")
 COMMAND = "/smpolicy"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 HELP_WORDS = {"", "help", "?", "menu"}
+FOLLOW_UP = re.compile(r"^(?:and|also|but|same|what about|how about|what if|even if|if|or|on|for|in)\b|^\S+(?:\s+\S+){0,3}\?*$", re.I)
+# Said in a channel, these would show a report form, a case or a reviewer's list where others read along.
+PRIVATE_WORDS = {"report", "reports", "cases", "case", "quiz", "follow"}
+SUGGESTED_PROMPTS = [
+    {"title": "Ask about the guidelines", "message": "Can I post about our product launch on LinkedIn?"},
+    {"title": "Check a draft", "message": "check: Excited to be speaking at DevConf next week about how we test our apps!"},
+    {"title": "Report a concern", "message": "report"},
+    {"title": "Take a quiz", "message": "quiz"},
+]
 MALFORMED = (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError)
 ROSTER_SECONDS = 60  # a reviewer removed from the review channel loses access within a minute (events make it sooner)
 ROSTER_RETRY_SECONDS = 10  # a refused reviewer command refreshes the roster at most this often
@@ -85,16 +95,16 @@ class SlackChannel:
         self.client = web_client(settings, self.fanout)
         self.review_channel = settings.slack_review_channel
         self.quiz_channel = settings.slack_quiz_channel
-        # Built-in middleware for features this bot doesn't use (workflow functions, assistant threads) is off.
+        # Built-in middleware for a feature this bot doesn't use (workflow functions) is off.
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret, process_before_response=True,
-                            attaching_function_token_enabled=False, ignoring_self_assistant_message_events_enabled=False,
-                            logger=logging.getLogger("smpolicy.slack.bolt"))
+                            attaching_function_token_enabled=False, logger=logging.getLogger("smpolicy.slack.bolt"))
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
         self.app_token = settings.slack_app_token
         self._socket = None
         self._team_id = ""
         self._roster_at = 0.0
         self.tasks: set[asyncio.Task] = set()
+        self.threads = ThreadContext()
         self._register()
 
     # ---------------------------------------------------------------- sending
@@ -251,6 +261,35 @@ class SlackChannel:
                 return
             self.spawn(self.answer_dm(inbound.from_message(body, event), event))
 
+        @app.event("app_mention")
+        @tolerant
+        async def mention(ack, body, event):
+            await ack()
+            if event.get("bot_id") or not self.store.first_time(str(body.get("event_id") or "")):
+                return
+            self.spawn(self.answer_mention(inbound.from_mention(body, event), event))
+
+        assistant = AsyncAssistant(logger=logging.getLogger("smpolicy.slack.bolt"))
+
+        @assistant.thread_started
+        async def assistant_started(body, set_suggested_prompts):
+            """The assistant side panel opened: a greeting and the four jobs as suggested prompts."""
+            if self.store.first_time(str(body.get("event_id") or "")):
+                thread = body["event"]["assistant_thread"]
+                self.spawn(self.greet_assistant(thread["channel_id"], thread["thread_ts"], set_suggested_prompts))
+
+        @assistant.thread_context_changed
+        async def assistant_context(body):
+            """The person moved to another channel with the panel open: nothing of it is kept."""
+
+        @assistant.user_message
+        async def assistant_message(body, payload):
+            """A message in an assistant thread: answered in that thread like any direct message."""
+            if self.store.first_time(str(body.get("event_id") or "")):
+                self.spawn(self.answer_dm(inbound.from_message(body, payload), payload))
+
+        app.assistant(assistant)
+
         @app.event("app_home_opened")
         @tolerant
         async def home(ack, body, event):
@@ -353,6 +392,33 @@ class SlackChannel:
     async def answer_dm(self, incoming: Incoming, event: dict) -> None:
         replies = without_dialogs(await self.core.handle(incoming))
         await self.post(event["channel"], replies, thread_ts=event.get("thread_ts") or event.get("ts"))
+
+    async def answer_mention(self, incoming: Incoming, event: dict) -> None:
+        """A mention in a channel, answered in the message's thread (in public, as the question was). A follow-up
+        mention in that thread that the guidelines can't place on its own is answered with the thread's first
+        question as context. Reports, cases and quizzes stay out of channels: they go to the direct messages."""
+        channel, thread = event["channel"], event.get("thread_ts") or event["ts"]
+        if _first_word(incoming.text) in PRIVATE_WORDS:
+            text = "I do that in our direct messages, where only you can see it: open the app's Messages tab and say it there."
+            await self.post(channel, [Reply(text)], thread_ts=thread)
+            return
+        topic = self.threads.topic(channel, thread)
+        if topic and FOLLOW_UP.match(incoming.text):
+            # "and on TikTok?", "what if it's after the launch?": the new detail, read with the thread's question.
+            replies = await self.core.handle(replace(incoming, text=f"{topic} {incoming.text}"))
+        else:
+            replies = await self.core.handle(incoming if incoming.text else replace(incoming, text="help"))
+            if topic and any(r.card and r.card.badge == "unknown" for r in replies):
+                replies = await self.core.handle(replace(incoming, text=f"{topic} {incoming.text}"))
+        if incoming.text:
+            self.threads.remember(channel, thread, incoming.text)
+        public = [replace(r, private=False) for r in without_dialogs(replies)]
+        await self.post(channel, public, thread_ts=thread)
+
+    async def greet_assistant(self, channel: str, thread: str, set_suggested_prompts) -> None:
+        await set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="What can I help you with?")
+        await self.post(channel, [Reply("Hi! Ask me whether you may post something, paste a draft to check it, "
+                                        "report a concern anonymously or take a quick quiz.")], thread_ts=thread)
 
     async def publish_home(self, team_id: str, user_id: str) -> None:
         [reply] = await self.core.handle(incoming_action("slack", inbound.user_key(team_id, user_id), "", "home.open"))

@@ -7,6 +7,7 @@ opaque to the core. Button action ids carry a `#index` suffix added by render; i
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import unquote_plus
 
 from bot.messages import Incoming, incoming_action
@@ -69,6 +70,17 @@ def from_message(body: dict, event: dict) -> Incoming:
     team = body.get("team_id") or event.get("team") or ""
     return Incoming(channel=CHANNEL, user_key=user_key(str(team), _req(event, "user")), conversation_key=_req(event, "channel"),
                     text=str(event.get("text") or ""))
+
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def from_mention(body: dict, event: dict) -> Incoming:
+    """An `app_mention` in a channel: the text without the mentions of the bot."""
+    team = body.get("team_id") or event.get("team") or ""
+    text = MENTION.sub(" ", str(event.get("text") or "")).strip()
+    return Incoming(channel=CHANNEL, user_key=user_key(str(team), _req(event, "user")), conversation_key=_req(event, "channel"),
+                    text=" ".join(text.split()))
 
 
 def action_id(raw: str) -> str:

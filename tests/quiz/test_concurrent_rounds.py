@@ -11,6 +11,8 @@ import asyncio
 import os
 import re
 import signal
+import socket
+import subprocess
 import sys
 
 import pytest
@@ -111,3 +113,22 @@ async def test_a_sender_killed_halfway_is_resumed_by_the_next(tmp_path, slack_ap
         code, out, err = await quiz_send(folder, slack_env(slack_api), "send", "--round", "2026-W11")
         assert code == 0, err
         assert_everyone_once(slack_api, n)
+
+
+def test_a_lease_outlives_its_holder_only_on_other_machines(tmp_path):
+    from bot.leases import Leases
+
+    store = Store(tmp_path / "l.db")
+    now = [1000.0]
+    alive = Leases(store, holder=f"{socket.gethostname()}:{os.getpid()}:aa", clock=lambda: now[0])
+    assert alive.take("round:x")
+    other = Leases(store, holder="other:1:bb", clock=lambda: now[0])
+    assert not other.take("round:x") and other.holder_of("round:x") == alive.holder
+    remote = Leases(store, holder="elsewhere:1:cc", clock=lambda: now[0])
+    store.write(lambda db: db.execute("UPDATE leases SET holder = 'elsewhere:1:cc'"))
+    assert not other.take("round:x")  # a holder on another machine is waited for until its lease runs out
+    now[0] += 31
+    assert other.take("round:x") and not remote.take("round:x")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    store.write(lambda db: db.execute("UPDATE leases SET holder = ?", [f"{socket.gethostname()}:{dead}:dd"]))
+    assert other.take("round:x")  # a dead process of this machine is not waited for

@@ -42,3 +42,12 @@ def test_every_bot_scope_has_a_comment_above_it():
 def test_the_roster_events_are_subscribed():
     events = [line.strip()[2:] for line in block("bot_events") if line.strip().startswith("- ")]
     assert {"member_joined_channel", "member_left_channel"} <= set(events)
+
+
+def test_mentions_and_the_assistant_panel_are_declared():
+    events = [line.strip()[2:] for line in block("bot_events") if line.strip().startswith("- ")]
+    scopes = [line.strip()[2:] for line in block("bot") if line.strip().startswith("- ")]
+    assert {"app_mention", "assistant_thread_started", "assistant_thread_context_changed"} <= set(events)
+    assert {"app_mentions:read", "assistant:write"} <= set(scopes)
+    prompts = [line.strip() for line in block("assistant_view") if line.strip().startswith("- title:")]
+    assert len(prompts) == 4
