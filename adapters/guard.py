@@ -15,21 +15,35 @@ from aiohttp import web
 
 MAX_DEPTH = 64
 BODY_SECONDS = 10.0
-STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+# Only the characters that matter for nesting: brackets, quotes and backslashes (one linear scan, no backtracking).
+SIGNIFICANT = re.compile(r'[\[\]{}"\\]')
 
 
-def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
-    """Whether JSON text nests arrays/objects deeper than `limit` (strings are skipped; cheap for flat bodies)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than `limit`, brackets inside strings not counted.
+    Linear in the text: a quick count first, then one pass over its brackets, quotes and backslashes."""
+    if text.count("[") + text.count("{") <= limit:
         return False
-    depth = 0
-    for byte in NOT_BRACKET.sub(b"", STRINGS.sub(b"", raw)):
-        if byte in b"[{":
+    depth, in_string, escaped, last = 0, False, False, -2
+    for m in SIGNIFICANT.finditer(text):
+        ch, at = m.group(), m.start()
+        if in_string:
+            if escaped and at == last + 1:
+                escaped = False
+            elif ch == "\\":
+                escaped, last = True, at
+            elif ch == '"':
+                in_string = False
+            else:
+                escaped = False
+            continue
+        if ch == '"':
+            in_string, escaped = True, False
+        elif ch in "[{":
             depth += 1
             if depth > limit:
                 return True
-        else:
+        elif ch in "]}":
             depth -= 1
     return False
 
@@ -47,12 +61,16 @@ async def guard(request: web.Request, handler):
                 raw = await request.read()  # aiohttp keeps it: handlers read the same bytes
         except TimeoutError:
             return _error(408, "body: not received in time")
-        payload = raw
-        if request.content_type == "application/x-www-form-urlencoded" and b"payload=" in raw:
-            payload = "".join(parse_qs(raw.decode("utf-8", "replace")).get("payload", [""])).encode()
-        elif request.content_type != "application/json" and not raw.lstrip().startswith((b"{", b"[")):
-            payload = b""
-        if payload and too_deep(payload):
+        try:
+            text = raw.decode(request.charset or "utf-8", "replace")  # as aiohttp's request.json() will read it
+        except LookupError:
+            return _error(400, f"body: unknown charset {request.charset!r}")
+        # Every JSON a route might parse: the body itself, and any form field that holds JSON (Slack's payload,
+        # under whatever percent-encoding of its name).
+        candidates = [text]
+        if request.content_type == "application/x-www-form-urlencoded":
+            candidates += [value for values in parse_qs(text).values() for value in values if value.lstrip()[:1] in ("{", "[")]
+        if any(too_deep(candidate) for candidate in candidates):
             return _error(400, f"body: JSON nested deeper than {MAX_DEPTH} levels")
     return await handler(request)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -40,9 +41,10 @@ class Notifier(Background):
         if not ready:
             return 0
         count = 0
+        now = time.time()
         for row in self.bot.cases.due_notifications():
             ref = row["ref"]
-            if ref in self.unreadable:
+            if ref in self.unreadable or self.bot.desk.soon.get(ref, 0) > now:  # an urgent one's jitter, in memory
                 continue
             if not self.bot.cases.readable(ref):
                 # One unreadable case (a lost key, a damaged row) must not stop the others' notices.
@@ -59,6 +61,7 @@ class Notifier(Background):
                     log.error("report notification failed", extra={"channel": destination.name, "error": type(exc).__name__})
             if delivered:
                 self.bot.cases.mark_notified(ref)
+                self.bot.desk.soon.pop(ref, None)
                 count += 1
         return count
 

@@ -54,6 +54,12 @@ class Leases:
             "holder = excluded.holder, expires_at = excluded.expires_at WHERE leases.expires_at < ? OR leases.holder = excluded.holder",
             [name, self.holder, now + ttl, now]).rowcount == 1)
 
+    def holds(self, name: str, margin: float = TTL / 3) -> bool:
+        """Whether we hold `name` for at least `margin` seconds more (read from the database, not remembered):
+        a process that stalled past its lease finds out here, before it acts on it."""
+        row = self.store.db.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchone()
+        return bool(row) and row[0] == self.holder and row[1] - self.clock() >= margin
+
     def release(self, name: str) -> None:
         """Give the lease up (only if we hold it)."""
         self.store.write(lambda db: db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, self.holder]))

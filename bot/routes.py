@@ -17,6 +17,7 @@ from bot.quiz.rounds import Rounds
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Hasher, Sealer
 from bot.reports.flow import ReportDesk
+from bot.reports.limits import Limits
 from bot.reports.review import ReviewDesk
 from bot.store import Store
 
@@ -74,9 +75,10 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
     hooks = hooks or Hooks()
     quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
     hasher = Hasher()
-    desk = ReportDesk(store, sealer, pack, notify_delay=notify_delay, hasher=hasher)
+    limits = Limits()
+    desk = ReportDesk(store, sealer, pack, notify_delay=notify_delay, hasher=hasher, limits=limits)
     cases = CaseBook(store, sealer)
-    review = ReviewDesk(cases, pack, hasher)
+    review = ReviewDesk(cases, pack, hasher, limits)
     rounds = Rounds(store, quiz)
     checker = Checker(pack)
 

@@ -16,12 +16,10 @@ import sqlite_utils
 
 
 def private_folder(folder: Path) -> None:
-    """The data folder, for its owner only (0700): created so, or tightened when this process owns it."""
+    """A folder the store creates is for its owner only (0700). An existing one keeps the mode its admin gave it:
+    SMPOLICY_DB may point into a shared folder, whose mode is not ours to change (the image makes /data 0700)."""
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = folder.stat()
-    if info.st_mode & 0o077 and info.st_uid == os.getuid():
-        os.chmod(folder, 0o700)
 
 
 def private_file(path: Path) -> None:
@@ -88,9 +86,8 @@ def _v5(db: sqlite_utils.Database) -> None:
 
 
 def _v6(db: sqlite_utils.Database) -> None:
-    # Per-person limits (reports an hour, wrong follow-up codes an hour) by hourly HMAC bucket: see bot/reports/limits.py.
-    # They replace the per-case failure records, which held any reference a stranger typed and locked reporters out.
-    db["attempts"].create({"kind": str, "bucket": str, "hour": int, "count": int}, pk=("kind", "bucket", "hour"))
+    # The per-case failure records held any reference a stranger typed and locked reporters out: limits are per
+    # person now, in memory only (bot/reports/limits.py). The table stays empty.
     db.execute("DELETE FROM code_failures")
 
 
@@ -149,10 +146,18 @@ class Store:
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
             raise StoreError(str(exc)) from exc
 
-    def writable(self) -> bool:
-        """Whether a write can be committed right now (used by /healthz)."""
+    def checkpoint(self) -> None:
+        """Move the WAL into the database file and empty it (best effort: a reader holding a snapshot can delay it)."""
         try:
-            self.write(lambda db: db["health"].upsert({"id": 1, "at": time.time()}, pk="id"))
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+
+    def writable(self) -> bool:
+        """Whether a write can be committed right now (used by /healthz). It writes a counter, not a time: a probe's
+        exact time in the WAL would bracket whatever was written around it."""
+        try:
+            self.write(lambda db: db.execute("INSERT INTO health (id, at) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET at = at + 1"))
             return True
         except (StoreError, sqlite3.Error, OSError):
             return False

@@ -72,7 +72,7 @@ def from_message(body: dict, event: dict) -> Incoming:
                     text=str(event.get("text") or ""))
 
 
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@[A-Z0-9]{1,30}(?:\|[^>]{0,100})?>")  # bounded, so no scan to the end from every <@
 
 
 def from_mention(body: dict, event: dict) -> Incoming:

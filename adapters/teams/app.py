@@ -44,7 +44,11 @@ from bot.store import Store
 log = logging.getLogger("smpolicy.teams")
 HANDLED = ("message", "conversationUpdate", "invoke")
 REVIEWERS_HERE = re.compile(r"^\s*reviewers here\s*[.!]?\s*$", re.I)
-REVIEW_ACTIONS = frozenset({"reports.list", "case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed"})
+# Reporter actions among the case.* ones; every other case.* action (and the list) is a reviewer's.
+REPORTER_ACTIONS = frozenset({"case.lookup", "case.verify", "case.reply"})
+# Actions that only show a form (no change): the only ones a dialog may run again to show its form with errors.
+# (`teams.say` re-sends the words typed in the chat, e.g. "case"; a reviewer's words refresh the roster first.)
+FORM_OPENERS = frozenset({"report.open", "case.lookup", "case.write", "case.close", "case.reopen", "teams.say"})
 # The launcher's button label, by the action the dialog's form submits.
 LAUNCH_LABELS = {"report.submit": "Report a concern", "case.verify": "Open your case"}
 LAUNCH_NOTE = "This opens in a dialog: what you enter and what it shows stay out of this chat's history."
@@ -122,9 +126,7 @@ class TeamsChannel(TeamsActivityHandler):
             # Forms are shown only in dialogs; one submitted from a chat card is an old card (or forged): run nothing.
             await self.send(turn_context, [Reply(STALE_FORM, private=True)])
             return
-        if self._reviewer_intent(incoming):
-            await self.refresh_roster(turn_context, activity)
-        await self.send(turn_context, self.in_chat(incoming, await self.core.handle(incoming)))
+        await self.send(turn_context, self.in_chat(incoming, await self._handle(turn_context, activity, incoming)))
 
     def in_chat(self, incoming: Incoming, replies: list[Reply]) -> list[Reply]:
         """What of a chat turn's replies may be a chat message: all but the dialog ones, which are replaced by
@@ -143,7 +145,15 @@ class TeamsChannel(TeamsActivityHandler):
 
     @staticmethod
     def _reviewer_intent(incoming: Incoming) -> bool:
-        return incoming.text.lower() in ("reports", "cases") or incoming.action_id in REVIEW_ACTIONS
+        action = incoming.action_id
+        return (incoming.text.lower() in ("reports", "cases") or action == "reports.list"
+                or (action.startswith("case.") and action not in REPORTER_ACTIONS))
+
+    async def _handle(self, turn_context: TurnContext, activity: dict, incoming: Incoming) -> list[Reply]:
+        """The core's answer, with the review roster refreshed first for anything a reviewer does."""
+        if self._reviewer_intent(incoming):
+            await self.refresh_roster(turn_context, activity)
+        return await self.core.handle(incoming)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Handled here rather than by TeamsActivityHandler's members-added dispatch, which asks the connector
@@ -184,17 +194,15 @@ class TeamsChannel(TeamsActivityHandler):
         incoming = inbound.from_data(activity, data)
         if incoming is None:
             return render.Dialog(message="This button is out of date. Say \"help\" to start again.")
-        if self._reviewer_intent(incoming):
-            await self.refresh_roster(turn_context, activity)
-        replies = await self.core.handle(incoming)
+        replies = await self._handle(turn_context, activity, incoming)
         given = data.get("opener") if isinstance(data.get("opener"), dict) else {}
         rerun = {"action_id": given.get("action_id"), "value": given.get("value")} if given else None
         opener = None if incoming.form else {"action_id": str(data["action_id"]), "value": incoming.text if incoming.kind == "message" else incoming.value}
         errors = {name for r in replies for name, _ in r.field_errors}
-        if errors and rerun and not any(r.card for r in replies):
+        if errors and rerun and rerun["action_id"] in FORM_OPENERS and not any(r.card for r in replies):
             again = inbound.from_data(activity, rerun)
             if again is not None and not again.form:
-                for reply in await self.core.handle(again):
+                for reply in await self._handle(turn_context, activity, again):
                     if reply.card and errors <= {f.name for f in reply.card.form}:
                         return render.dialog(replies, rerun, form_again=reply.card, values=incoming.form_dict())
         return render.dialog(replies, opener)

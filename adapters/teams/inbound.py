@@ -10,7 +10,7 @@ from adapters.loopback import is_loopback_host, is_loopback_url
 from bot.messages import Incoming, incoming_action
 
 CHANNEL = "teams"
-MENTION = re.compile(r"<at>.*?</at>", re.S)
+MENTION = re.compile(r"<at>[^<]{0,300}</at>")  # bounded: no scan to the end of the text from every <at>
 TAG = re.compile(r"<[^>]{1,200}>")
 # A launcher button (a card in chat that opens a dialog) carries what the person typed under this action id:
 # the dialog runs it again and shows its dialog replies, so no form or confirmation is ever a chat message.

@@ -135,6 +135,9 @@ class Rounds:
             self.store.write(lambda db: db.execute("UPDATE quiz_rounds SET finished_at = ? WHERE round_id = ?", [self.clock(), rid]))
         return result
 
+    async def _before_delivery(self) -> None:
+        """A point between a claim and its delivery (tests stall a sender here)."""
+
     async def _keep(self, lease: str, result: RoundResult) -> None:
         """Renew the lease while sending; if it was lost (this process stalled past its expiry), stop claiming."""
         while True:
@@ -181,8 +184,16 @@ class Rounds:
             if not claimed:
                 result.already += 1
                 return
+            invitation = self.invitation(user_key, rid)
+            await self._before_delivery()
+            if not self.leases.holds(f"round:{rid}"):
+                # We stalled past our lease (a pause, a stuck disk) and another sender may have this person now:
+                # send nothing; our claim goes back for whoever holds the round.
+                self._finish(rid, user_key, "failed")
+                result.lost_lease = True
+                return
             try:
-                await audience.deliver(user_key, self.invitation(user_key, rid), rid)
+                await audience.deliver(user_key, invitation, rid)
             except Exception as exc:
                 log.warning("quiz invitation failed", extra={"channel": audience.name, "error": type(exc).__name__})
                 self._finish(rid, user_key, "failed")

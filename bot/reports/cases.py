@@ -65,9 +65,12 @@ class CaseBook:
     def add_message(self, ref: str, author: str, text: str) -> bool:
         """Add a message to an open case (its time kept to the hour); False when the case is closed or gone."""
         nonce, ciphertext = self.sealer.seal(ref, text)
-        return self.store.write(lambda db: db.execute(
+        added = self.store.write(lambda db: db.execute(
             "INSERT INTO report_messages (ref, author, at, nonce, ciphertext) SELECT ref, ?, ?, ?, ? FROM reports "
             "WHERE ref = ? AND status IN ('new', 'in_review')", [author, hour_of(self.clock()), nonce, ciphertext, ref]).rowcount == 1)
+        if author == "reporter":
+            self.store.checkpoint()  # the WAL would order the reporter's write among exactly timed ones
+        return added
 
     def add_note(self, ref: str, text: str) -> None:
         """An internal note only reviewers see (the reason of a reopening, say), whatever the case's status."""
@@ -118,6 +121,7 @@ class CaseBook:
         digest = hashlib.sha256(token.encode()).hexdigest()
         expires = hour_of(self.clock() + SESSION_SECONDS) + HOUR
         self.store.write(lambda db: db["case_sessions"].insert({"token_hash": digest, "ref": ref, "expires": expires}))
+        self.store.checkpoint()
         return token
 
     def session_ref(self, token: str) -> str | None:

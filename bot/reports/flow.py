@@ -91,30 +91,32 @@ def _new_ref() -> str:
     return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
 
 
-def notify_time(now: float, urgency: str, delay: float) -> float:
-    """When reviewers are told of a report filed at `now`. Low and normal reports go in the hourly batch after
-    the filing hour (with up to `delay` seconds of jitter), so that neither the stored time nor the channel's
-    timestamps say more than the hour; urgent ones after a random delay of up to `delay` seconds. With `delay`
-    0 (development and tests) every report is announced at once."""
+def notify_time(now: float, urgency: str, delay: float) -> tuple[float, float | None]:
+    """When reviewers are told of a report filed at `now`: (the time stored in the row, a sooner time kept in
+    memory only). Low and normal reports go in the hourly batch after the filing hour (with up to `delay` seconds
+    of jitter), so that neither the stored time nor the channel's timestamps say more than the hour. Urgent ones
+    go after a random delay of up to `delay` seconds, a time kept only in memory: the row says "from this hour"
+    (a restart announces them at once). With `delay` 0 (development and tests) every report goes at once."""
     if delay <= 0:
-        return now
+        return now - now % 3600, None
     jitter = secrets.randbelow(int(delay) + 1)
     if urgency == "urgent":
-        return now + jitter
-    return now - now % 3600 + 3600 + jitter
+        return now - now % 3600, now + jitter
+    return now - now % 3600 + 3600 + jitter, None
 
 
 class ReportDesk:
     """Files reports. Holds the store and the sealer; never stores who is reporting."""
 
     def __init__(self, store: Store, sealer: Sealer, pack: Pack, notify_delay: float = 120,
-                 clock=time.time, hasher: Hasher | None = None, codes: CodePool | None = None):
+                 clock=time.time, hasher: Hasher | None = None, codes: CodePool | None = None, limits: Limits | None = None):
         self.store, self.sealer, self.pack = store, sealer, pack
         self.hasher = hasher or Hasher()
         self.codes = codes or CodePool(self.hasher)
         self.notify_delay = notify_delay
         self.clock = clock
-        self.limits = Limits(store, sealer.derive("limits"), clock)
+        self.limits = limits or Limits(clock)
+        self.soon: dict[str, float] = {}  # urgent reports' notice times, in memory only (the row keeps the hour)
         self.form_key = sealer.derive("report-form")
 
     async def open_form(self, incoming: Incoming) -> list[Reply]:
@@ -145,14 +147,20 @@ class ReportDesk:
             ref = _new_ref()
             nonce, ciphertext = self.sealer.seal(ref, json.dumps(body))
             now = self.clock()
+            stored_at, sooner = notify_time(now, form.get("urgency") or "normal", self.notify_delay)
             # created_at is rounded down to the hour and the notification waits a random delay, so that
             # neither the database nor the reviewers' channel shows when exactly someone reported.
             row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": now - now % 3600, "status": "new",
                    "category": form.get("section") or "other", "urgency": form.get("urgency") or "normal",
                    "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None,
-                   "notify_after": notify_time(now, form.get("urgency") or "normal", self.notify_delay)}
+                   "notify_after": stored_at}
             try:
                 self.store.write(lambda db, row=row: db["reports"].insert(row))
+                if sooner is not None:
+                    self.soon[ref] = sooner
+                # Folded into the main file at once: the WAL would keep the order of this write among writes
+                # that carry exact times (a health probe, a quiz answer), bracketing the filing to seconds.
+                self.store.checkpoint()
                 break
             except sqlite3.IntegrityError:
                 existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()

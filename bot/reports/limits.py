@@ -1,54 +1,56 @@
-"""Per-person limits on reporting and on follow-up code attempts, kept in the database so that every replica
-counts the same, without anything that links a report to a person.
+"""Per-person limits on reporting (5 an hour) and on wrong follow-up codes (10 an hour), counted in this
+process's memory only.
 
-A row holds a kind ("report" or "code"), an hour and a 2-byte bucket: the first 16 bits of an HMAC of the
-verified user key with a key derived from the report key and that hour. Nothing else: no case reference, no
-time finer than the hour. Rows of past hours are deleted as soon as anyone is counted. The database alone
-cannot tell whose bucket a row is (the HMAC key is not in it); with the report key too, a bucket is shared
-by about one person in 65,536 of an organization, and only for the hour it lives.
+Counts are keyed by an HMAC of the verified user key with a salt made at start and never written anywhere,
+so nothing on disk (database, WAL, backups), with or without the report key, holds a trace of who filed or
+who tried a code: a stored count, however bucketed, would let whoever holds the database and the key test
+each employee's user key against it (the red team showed it for an organization of 40). The price: with
+several processes serving one database each counts alone, so a person can file up to 5 reports an hour per
+replica. SECURITY.md says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 
-from bot.store import Store
-
-HOUR = 3600
+WINDOW = 3600
 
 
 class Limits:
     """`allow(kind, user_key, limit)` counts one event and says whether it is within `limit` this hour."""
 
-    def __init__(self, store: Store, key: bytes, clock: Callable[[], float] = time.time):
-        self.store, self.key, self.clock = store, key, clock
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self.clock = clock
+        self._salt = secrets.token_bytes(32)
+        self._events: dict[bytes, deque[float]] = {}
 
-    def _bucket(self, kind: str, user_key: str, hour: int) -> str:
-        hour_key = hmac.new(self.key, f"{kind}:{hour}".encode(), hashlib.sha256).digest()
-        return hmac.new(hour_key, user_key.encode(), hashlib.sha256).hexdigest()[:4]
+    def _recent(self, kind: str, user_key: str) -> deque[float]:
+        key = hmac.new(self._salt, f"{kind}\x00{user_key}".encode(), hashlib.sha256).digest()
+        events = self._events.setdefault(key, deque())
+        cutoff = self.clock() - WINDOW
+        while events and events[0] <= cutoff:
+            events.popleft()
+        if not events:
+            del self._events[key]
+            return self._events.setdefault(key, deque())
+        return events
 
     def count(self, kind: str, user_key: str) -> int:
-        """Events of `kind` counted for this person in the current hour."""
-        hour = int(self.clock() // HOUR)
-        row = self.store.db.execute("SELECT count FROM attempts WHERE kind = ? AND bucket = ? AND hour = ?",
-                                    [kind, self._bucket(kind, user_key, hour), hour]).fetchone()
-        return row[0] if row else 0
+        """Events of `kind` counted for this person in the last hour."""
+        return len(self._recent(kind, user_key))
 
     def allow(self, kind: str, user_key: str, limit: int) -> bool:
-        """Count one event; False (and nothing counted) when this hour already holds `limit` of them."""
-        hour = int(self.clock() // HOUR)
-        bucket = self._bucket(kind, user_key, hour)
-
-        def count(db) -> bool:
-            db.execute("DELETE FROM attempts WHERE hour < ?", [hour])
-            row = db.execute("SELECT count FROM attempts WHERE kind = ? AND bucket = ? AND hour = ?", [kind, bucket, hour]).fetchone()
-            if row and row[0] >= limit:
-                return False
-            db.execute("INSERT INTO attempts (kind, bucket, hour, count) VALUES (?, ?, ?, 1) "
-                       "ON CONFLICT (kind, bucket, hour) DO UPDATE SET count = count + 1", [kind, bucket, hour])
-            return True
-
-        return self.store.write(count)
+        """Count one event; False (and nothing counted) when the last hour already holds `limit` of them."""
+        events = self._recent(kind, user_key)
+        if len(events) >= limit:
+            return False
+        events.append(self.clock())
+        if len(self._events) > 100_000:  # bounded: drop people whose last event is oldest
+            for stale in sorted(self._events, key=lambda k: self._events[k][-1] if self._events[k] else 0)[:10_000]:
+                del self._events[stale]
+        return True

@@ -46,10 +46,10 @@ def _thread(messages: list[dict], reader: str) -> str:
 
 
 class ReviewDesk:
-    def __init__(self, book: CaseBook, pack: Pack, hasher: Hasher | None = None):
+    def __init__(self, book: CaseBook, pack: Pack, hasher: Hasher | None = None, limits: Limits | None = None):
         self.book, self.pack = book, pack
         self.hasher = hasher or Hasher()
-        self.limits = Limits(book.store, book.sealer.derive("limits"), book.clock)
+        self.limits = limits or Limits(book.clock)
 
     def _category(self, section: str) -> str:
         return self.pack.sections[section].title if section in self.pack.sections else "Other"

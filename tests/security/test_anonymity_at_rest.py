@@ -1,0 +1,94 @@
+"""Found by the red team: what the server admin (database, WAL, backups, and the key file that sits beside them) learns
+about reporters. SECURITY.md's threat model: a server admin "must never learn ... who filed any report, with or
+without the key; when, finer than the hour".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.server import STORE, create_app
+from bot.reports.crypto import Sealer, load_keys
+from tests.server.conftest import settings_for
+
+
+async def act(client, user, action_id, value="", form=None):
+    resp = await client.post("/api/local/actions", json={"user_id": user, "action_id": action_id, "value": value, "form": form or {}})
+    assert resp.status == 200
+    return (await resp.json())["replies"]
+
+
+async def file(client, user, words, urgency=""):
+    [form] = await act(client, user, "report.open")
+    [filed] = await act(client, user, "report.submit", form["card"]["submit"]["value"], {"what": words, "urgency": urgency})
+    return dict(filed["card"]["fields"])["Case"]
+
+
+async def test_nothing_on_disk_lets_a_key_holder_test_who_filed(tmp_path):
+    """A per-person limit kept in the database (even as an hourly 2-byte HMAC bucket) let whoever holds the
+    database and the key, which by default sits beside it, compute every employee's bucket and find the
+    reporter among 40. Now the counts live in memory only: neither the database nor the WAL holds the
+    reporter's user key, its hash, or an HMAC of it under any key derived from the report key."""
+    import hashlib
+    import hmac
+
+    app = create_app(settings_for(tmp_path, report_notify_delay=0, quiz_rounds=False))
+    async with TestClient(TestServer(app)) as client:
+        for n in range(40):
+            await act(client, f"employee{n}", "quiz.start")  # ordinary use: every one of them is a known user key
+        await file(client, "employee17", "my manager posted the price list")
+        store = app[STORE]
+        assert "attempts" not in store.db.table_names()
+        sealer = Sealer(load_keys("", tmp_path, may_create=False))
+        on_disk = (tmp_path / "smpolicy.db").read_bytes() + (tmp_path / "smpolicy.db-wal").read_bytes()
+        user = b"web:employee17"
+        traces = [hashlib.sha256(user).hexdigest().encode()]
+        for purpose in ("limits", "report-form"):
+            mac = hmac.new(sealer.derive(purpose), user, hashlib.sha256)
+            traces += [mac.hexdigest().encode()[:8], mac.digest()[:4]]
+        assert not [t for t in traces if t in on_disk]
+        # The quiz rows name the employees (that is what a quiz record is) but nothing ties one to the report.
+        assert store.db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 1
+
+
+async def test_an_urgent_report_stores_its_filing_time_to_the_second(tmp_path):
+    """`notify_after` of an urgent report is `now + randbelow(delay)` (delay 120 s by default), stored as a float
+    to the microsecond. Without a Slack or Teams destination (a web-only install: reviewers in
+    SMPOLICY_WEB_REVIEWERS) nothing ever announces it, so the value stays in the row forever: the filing time to
+    within two minutes, in the database and every backup."""
+    app = create_app(settings_for(tmp_path, web_reviewers=("rev",), quiz_rounds=False))  # default notify delay (120 s)
+    async with TestClient(TestServer(app)) as client:
+        before = time.time()
+        await file(client, "reporter", "harassment going on right now", urgency="urgent")
+        after = time.time()
+        await asyncio.sleep(1.5)  # the notifier ticks every second
+        [(notify_after,)] = app[STORE].db.execute("SELECT notify_after FROM reports").fetchall()
+        assert not (before <= notify_after <= after + 120), "notify_after pins the filing to a two-minute window"
+
+
+async def test_the_wal_orders_a_filing_between_exactly_timed_writes(tmp_path):
+    """The WAL holds every committed page version in commit order. Other tables store exact times (`health.at`
+    on every /healthz probe, quiz answers, feedback, audit, seen_events): the frame that inserts a report sits
+    between frames carrying those times, so the admin who copies the WAL (or a backup of it) brackets the filing
+    to the probe interval: seconds, not the hour."""
+    app = create_app(settings_for(tmp_path, report_notify_delay=0, quiz_rounds=False))
+    async with TestClient(TestServer(app)) as client:
+        store = app[STORE]
+
+        async def probe() -> float:
+            assert (await client.get("/healthz")).status == 200  # what a load balancer does every few seconds
+            return store.db.execute("SELECT at FROM health").fetchone()[0]
+
+        first = await probe()
+        await asyncio.sleep(1.1)
+        ref = await file(client, "reporter", "words")
+        await asyncio.sleep(1.1)
+        second = await probe()
+        wal = (tmp_path / "smpolicy.db-wal").read_bytes()
+        # The filing was folded into the database file at once: the WAL holds no frame of it to order among others,
+        # and the health probes write a counter, not their time.
+        assert ref.encode() not in wal
+        assert second < 1_000_000 and first < 1_000_000, "a health probe stored its time"
