@@ -11,6 +11,7 @@ deterministic: the same weights give the same file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -60,6 +61,7 @@ def main() -> None:
     (OUT / "source.json").write_text(json.dumps({
         "model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "Apache-2.0", "package": f"{PACKAGE}==0.1.0",
         "model_safetensors_sha256": SHA256, "method": "one-token sentences, mean pooling, PCA", "dims": DIMS,
+        "embeddings_sha256": hashlib.sha256((OUT / "embeddings.npy").read_bytes()).hexdigest(),
     }, indent=2) + "\n")
     print(f"{vectors.shape[0]} tokens x {DIMS} dims in {time.perf_counter() - t:.0f} s -> {OUT}")
 
