@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import bisect
 import re
+
+import numpy as np
 from dataclasses import asdict, dataclass
 
-from bot.check.rules import CheckRule
+from bot.check.rules import CheckRule, Detector
 from bot.policy.pack import Pack
+from bot.policy.semantic import Encoder
 
 MAX_DRAFT = 4000  # Slack's message limit
 MAX_FINDINGS = 12
@@ -54,6 +57,30 @@ class CheckResult:
                 "answer": self.answer, "policy_version": self.policy_version}
 
 
+def merge(findings: list[Finding], draft: str) -> list[Finding]:
+    """One finding per flagged span and guideline: overlapping findings of the same section become one, with
+    the most severe finding's reason and the union of their spans. Most severe first, then by position."""
+    findings = sorted(findings, key=lambda f: (ORDER[f.severity], f.span[0]))
+    merged: list[Finding] = []
+    for f in findings:
+        for i, kept in enumerate(merged):
+            if kept.section == f.section and kept.span[0] < f.span[1] and f.span[0] < kept.span[1]:
+                start, end = min(kept.span[0], f.span[0]), max(kept.span[1], f.span[1])
+                excerpt = kept.excerpt if (start, end) == kept.span else _union_excerpt(kept, f, draft, start, end)
+                merged[i] = Finding(kept.section, kept.reason, excerpt, (start, end), kept.severity, kept.suggest, kept.rule)
+                break
+        else:
+            merged.append(f)
+    return sorted(merged, key=lambda f: (ORDER[f.severity], f.span[0]))
+
+
+def _union_excerpt(a: Finding, b: Finding, draft: str, start: int, end: int) -> str:
+    """The excerpt of a merged span; a masked excerpt stays masked (it is used whole when it covers the span)."""
+    if "*" * 8 in a.excerpt or "*" * 8 in b.excerpt:
+        return a.excerpt if a.span == (start, end) or "*" * 8 in a.excerpt else b.excerpt
+    return draft[start:end].strip()
+
+
 def _lower(text: str) -> str:
     """Lower-case without changing the length (a few characters lower-case to two)."""
     low = text.lower()
@@ -75,10 +102,30 @@ def validate(draft: str) -> str:
     return draft
 
 
+# A draft that points to an official, public announcement shares what is already public.
+PUBLIC_SOURCE = re.compile(r"https?://\S+")
+PUBLIC_WORDS = re.compile(r"\b(?:official(?:ly)?|press release|announce(?:d|ment)|is (?:now )?live|now public|newsroom|blog post)\b")
+ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
 class Checker:
+    """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
+
+    THRESHOLD = 0.5  # a sentence's cosine to a detector's closest example must reach this...
+    MARGIN = 0.1  # ...and beat its closest `unlike` sentence by this much
+
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
+        self.detectors: list[Detector] = list(pack.detectors)
+        examples = [e for d in self.detectors for e in d.examples]
+        unlike = list(dict.fromkeys(e for d in self.detectors for e in d.unlike))
+        self.encoder = Encoder(examples + unlike, rarity=False) if self.detectors else None
+        if self.encoder:
+            self.encoder.center_on(examples + unlike)
+            self.example_vectors = self.encoder.encode(examples)
+            self.example_owner = np.array([i for i, d in enumerate(self.detectors) for _ in d.examples])
+            self.unlike_vectors = self.encoder.encode(unlike)
 
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
@@ -110,11 +157,35 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
+        found += self._detect(draft)
+        if PUBLIC_SOURCE.search(draft) and PUBLIC_WORDS.search(lower):
+            # Sharing an official public announcement: what it says is public, only secrets and listed terms still count.
+            found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
         # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
-        order = {"high": 0, "medium": 1, "low": 2}
-        safe.sort(key=lambda f: (order[f.severity], f.span[0]))
-        return safe[:MAX_FINDINGS], masked
+        return merge(safe, draft)[:MAX_FINDINGS], masked
+
+    def _detect(self, draft: str) -> list[Finding]:
+        """Findings of the semantic detectors, one per sentence at most (its closest detector)."""
+        if not self.encoder:
+            return []
+        spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
+        if not spans:
+            return []
+        vectors = self.encoder.encode([draft[s:e] for s, e in spans])
+        sims = vectors @ self.example_vectors.T
+        unlike = (vectors @ self.unlike_vectors.T).max(1) if len(self.unlike_vectors) else np.zeros(len(spans))
+        out = []
+        for row, (start, end) in enumerate(spans):
+            j = int(sims[row].argmax())
+            score = float(sims[row, j])
+            detector = self.detectors[self.example_owner[j]]
+            if score >= (detector.threshold or self.THRESHOLD) and score >= float(unlike[row]) + self.MARGIN:
+                text = draft[start:end]
+                lead = len(text) - len(text.lstrip())
+                out.append(Finding(detector.section, detector.reason, text.strip(), (start + lead, end), detector.severity,
+                                   detector.suggest, "detector-" + detector.id))
+        return out
 
     @staticmethod
     def _together(rule: CheckRule, written: str, low: str, ends: list[int]):

@@ -122,6 +122,11 @@ def parse_detectors(data: dict, lines: list[str], sections: set[str], problem) -
     """The [[detector]] entries of checks.toml; `problem(line, message)` is called for each mistake."""
     detectors: list[Detector] = []
     where = [i + 1 for i, text in enumerate(lines) if text.strip() == "[[detector]]"]
+    ordinary = data.get("ordinary", [])
+    if not isinstance(ordinary, list) or not all(isinstance(e, str) and e.strip() for e in ordinary):
+        problem(1, "ordinary must be a list of sentences")
+        ordinary = []
+    ordinary = tuple(e.strip() for e in ordinary)
     for i, raw in enumerate(data.get("detector", [])):
         line = where[i] if i < len(where) else 0
         missing = [k for k in ("id", "section", "severity", "reason", "suggest", "examples") if not raw.get(k)]
@@ -144,5 +149,5 @@ def parse_detectors(data: dict, lines: list[str], sections: set[str], problem) -
             problem(line, f"detector {did!r}: threshold must be a number from 0 to 1")
             continue
         detectors.append(Detector(did, raw["section"], raw["severity"], str(raw["reason"]), str(raw["suggest"]),
-                                  tuple(e.strip() for e in examples), tuple(e.strip() for e in unlike), float(threshold)))
+                                  tuple(e.strip() for e in examples), tuple(e.strip() for e in unlike) + ordinary, float(threshold)))
     return detectors

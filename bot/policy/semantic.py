@@ -50,16 +50,26 @@ def _load(folder: str) -> tuple[np.ndarray, object, dict]:
 class Encoder:
     """Sentence vectors for one pack: token vectors weighted by their rarity in the pack's texts."""
 
-    def __init__(self, corpus: list[str], folder: Path = MODEL_DIR):
+    def __init__(self, corpus: list[str], folder: Path = MODEL_DIR, rarity: bool = True):
         self.vectors, self.tokenizer, self.meta = _load(str(folder))
         self.dims = int(self.vectors.shape[1])
+        self.center: np.ndarray | None = None
         df: Counter[int] = Counter()
         for ids in self._ids(corpus):
             df.update(set(ids))
         n = max(len(corpus), 1)
         # Rarity weight: log-IDF, floored so even the commonest word counts a little.
         self.max_weight = math.log((n + 1) / 0.5)
-        self.weight = {t: max(0.15, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self.weight = {t: max(0.15, math.log((n + 1) / (c + 0.5))) for t, c in df.items()} if rarity else {}
+        if not rarity:
+            self.max_weight = 1.0
+
+    def center_on(self, texts: list[str]) -> None:
+        """Subtract the mean vector of `texts` from every vector from now on: averaged token vectors share a
+        common direction that makes every pair of sentences look alike; without it cosines spread out."""
+        self.center = None
+        raw = [self._raw(ids) for ids in self._ids(texts) if ids]
+        self.center = np.mean(raw, axis=0).astype(np.float32) if raw else None
 
     def _ids(self, texts: list[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)] if texts else []
@@ -77,8 +87,13 @@ class Encoder:
         ids = self.tokenizer.encode(text, add_special_tokens=False).ids
         return self._mean(ids) if ids else np.zeros(self.dims, dtype=np.float32)
 
-    def _mean(self, ids: list[int]) -> np.ndarray:
+    def _raw(self, ids: list[int]) -> np.ndarray:
         w = np.fromiter((self.weight.get(t, self.max_weight) for t in ids), dtype=np.float32, count=len(ids))
-        v = w @ self.vectors[ids].astype(np.float32)
+        return w @ self.vectors[ids].astype(np.float32) / w.sum()
+
+    def _mean(self, ids: list[int]) -> np.ndarray:
+        v = self._raw(ids)
+        if self.center is not None:
+            v = v - self.center
         norm = float(np.linalg.norm(v))
         return v / norm if norm else v
