@@ -59,7 +59,8 @@ class CheckResult:
 
 def merge(findings: list[Finding], draft: str) -> list[Finding]:
     """One finding per flagged span and guideline: overlapping findings of the same section become one, with
-    the most severe finding's reason and the union of their spans. Most severe first, then by position."""
+    the most severe finding's severity and suggestion, every distinct reason, the union of their spans and
+    their rule ids joined by "+". Most severe first, then by position."""
     findings = sorted(findings, key=lambda f: (ORDER[f.severity], f.span[0]))
     merged: list[Finding] = []
     for f in findings:
@@ -67,7 +68,8 @@ def merge(findings: list[Finding], draft: str) -> list[Finding]:
             if kept.section == f.section and kept.span[0] < f.span[1] and f.span[0] < kept.span[1]:
                 start, end = min(kept.span[0], f.span[0]), max(kept.span[1], f.span[1])
                 excerpt = kept.excerpt if (start, end) == kept.span else _union_excerpt(kept, f, draft, start, end)
-                merged[i] = Finding(kept.section, kept.reason, excerpt, (start, end), kept.severity, kept.suggest, kept.rule)
+                reason = kept.reason if f.reason in kept.reason else f"{kept.reason} {f.reason}"
+                merged[i] = Finding(kept.section, reason, excerpt, (start, end), kept.severity, kept.suggest, f"{kept.rule}+{f.rule}")
                 break
         else:
             merged.append(f)
