@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-FEATURES = ("best", "margin", "scope_margin", "lexical", "semantic", "scoped", "agree")
+FEATURES = ("best", "margin", "scope_margin", "lexical", "semantic", "scoped", "agree", "form")
 
 
 @dataclass(frozen=True)

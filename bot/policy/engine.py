@@ -219,8 +219,9 @@ class Engine:
         semantic = self.semantic(text).astype(np.float32)
         return lexical + self.SEMANTIC_WEIGHT * semantic, lexical, semantic
 
-    def answer(self, question: str) -> Answer:
-        """Answer one question; raise `QuestionError` for empty or over-long input."""
+    def answer(self, question: str, features: dict | None = None) -> Answer:
+        """Answer one question; raise `QuestionError` for empty or over-long input. A `features` dict, when
+        given, receives the calibration features of the answer and its kind (for scripts/calibrate.py)."""
         text = _clean(question)
         if not text:
             raise QuestionError("the question is empty")
@@ -253,8 +254,12 @@ class Engine:
         x["form"] = form
         refuse = best < self.MIN_SCORE or off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN \
             or (not scoped and best < self.MIN_SCORE_NO_SCOPE)
+        if features is not None:
+            features.update(x, kind="unknown" if refuse else "answer")
         if refuse:
             x["scope_margin"] = off_score - best
+            if features is not None:
+                features["scope_margin"] = x["scope_margin"]
             by_scope = off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN or off_score >= best
             group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope else None
             if group and group.kind == "smalltalk" and len(text.split()) > SMALLTALK_WORDS:
