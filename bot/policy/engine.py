@@ -111,7 +111,7 @@ class Engine:
     MIN_SCORE_NO_SCOPE = 1.0
     SCOPE_MARGIN = 0.2  # refuse when an out-of-scope group beats the best situation by more than this
     SITUATION_MIN = 1.0  # below this the best situation is not the question's: answer from its guideline, "it depends"
-    FORM_WEIGHT = 0.1  # how much the question's opening words move the scope decision (scope.Form log-odds)
+    FORM_WEIGHT = 0.2  # how much the question's opening words move the scope decision (scope.Form log-odds)
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
 
     def __init__(self, pack: Pack, contact: str | None = None):

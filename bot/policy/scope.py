@@ -19,11 +19,11 @@ FILLER = frozenset("so ok okay hey hi hello um quick question q pls please just 
 
 
 def openings(text: str) -> list[str]:
-    """The first one, two and three words of a message (after greetings and filler), as n-grams."""
+    """The first two and three words of a message (after greetings and filler), as n-grams: one word says too little."""
     words = WORD.findall(text.casefold().replace("\u2019", "'"))
     while words and words[0] in FILLER:
         words = words[1:]
-    return [" ".join(words[:n]) for n in (1, 2, 3) if len(words) >= n]
+    return [" ".join(words[:n]) for n in (2, 3) if len(words) >= n]
 
 
 class Form:
