@@ -327,7 +327,8 @@ class Engine:
             alt = self.pack.section(unsure.section)
             alt_quote = unsure.quote or alt.text
             citations.append(Citation(unsure.section, alt.title, alt_quote))
-            lines.append(f"I'm not sure this is your situation. The other closest guideline: {alt.title}: \u201c{alt_quote}\u201d")
+            lines.insert(1, "I'm not sure this is your situation: check the other closest guideline below too.")
+            lines.append(f"Or perhaps: {alt.title}: \u201c{alt_quote}\u201d")
         lines.append(f"Unsure? Ask {contact}." if unsure is None else f"Please check with {contact} before you post.")
         if topic.report:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
