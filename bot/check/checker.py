@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import asdict, dataclass
 
 import numpy as np
-from dataclasses import asdict, dataclass
 
 from bot.check.rules import CheckRule, Detector
 from bot.policy.pack import Pack

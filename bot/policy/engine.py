@@ -177,6 +177,8 @@ class Engine:
         self.calibration: Calibration = pack.calibration
         self.form = Form([e for t in pack.topics for e in t.examples], [e for o in pack.offtopics for e in o.examples])
         self.topic_sections = [pack.topics[i].section.split(".")[0] for _, i in self.labels[self.n_off:]]
+        codes = {name: c for c, name in enumerate(sorted(set(self.topic_sections)))}
+        self.section_codes = np.array([codes[name] for name in self.topic_sections])
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -241,12 +243,12 @@ class Engine:
         k = int(topics.argmax())
         best = float(topics[k])
         section = self.topic_sections[k]
-        other = [score for j, score in enumerate(topics) if self.topic_sections[j] != section]
-        runner = float(max(other, default=0.0))
+        other = topics[self.section_codes != self.section_codes[k]]
+        runner = float(other.max()) if len(other) else 0.0
         o = int(offs.argmax()) if len(offs) else -1
         off_score = float(offs[o]) if o >= 0 else 0.0
         scoped = self.in_scope(text, feats)
-        top3 = np.argsort(-topics)[:3]
+        top3 = np.argpartition(-topics, 2)[:3] if len(topics) > 3 else range(len(topics))
         x = {"best": best, "margin": best - runner, "scope_margin": best - off_score,
              "lexical": float(lexical[self.n_off + k]), "semantic": float(semantic[self.n_off + k]), "scoped": float(scoped),
              "agree": float(sum(self.topic_sections[j] == section for j in top3) / 3)}
