@@ -5,15 +5,19 @@ the vectors (PCA to 256 dimensions, float16) in `bot/policy/model/`. A text's ve
 mean of its tokens' vectors: no torch, no network and microseconds per sentence. Tokens that many of
 the pack's texts share ("can", "post", "i") weigh less, as in SIF weighting, so a sentence is
 represented by what sets it apart. The embeddings file is checked against the SHA-256 recorded
-beside it before use.
+beside it before use. The tokenizer is the model's own (tokenizer.json: BERT uncased WordPiece), run by
+`WordPiece` below in plain Python with a per-word cache; a test holds it to the `tokenizers` library's
+output. Run time needs numpy only.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import math
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -26,10 +30,86 @@ class ModelError(RuntimeError):
     """The embedding files are missing or do not match their recorded hash."""
 
 
-@functools.cache
-def _load(folder: str) -> tuple[np.ndarray, object, dict]:
-    from tokenizers import Tokenizer
+def _is_punctuation(ch: str) -> bool:
+    code = ord(ch)
+    return 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126 or unicodedata.category(ch).startswith("P")
 
+
+def _is_cjk(code: int) -> bool:
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF or 0x2A700 <= code <= 0x2B73F
+            or 0x2B740 <= code <= 0x2B81F or 0x2B820 <= code <= 0x2CEAF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F)
+
+
+class WordPiece:
+    """BERT's uncased tokenizer (BertNormalizer, BertPreTokenizer, WordPiece) as in the model's tokenizer.json,
+    in plain Python with a per-word cache: words repeat, so most cost nothing after the first time."""
+
+    def __init__(self, vocab: dict[str, int], unk: str = "[UNK]", prefix: str = "##", max_chars: int = 100):
+        self.vocab, self.unk, self.prefix, self.max_chars = vocab, vocab[unk], prefix, max_chars
+        self.cache: dict[str, tuple[int, ...]] = {}
+
+    def words(self, text: str) -> list[str]:
+        """Normalised, pre-tokenised words: lower-case, accents stripped, punctuation and CJK split off."""
+        out: list[str] = []
+        for chunk in text.lower().split():
+            if not chunk.isascii() or not chunk.isprintable():
+                chunk = "".join(c for c in unicodedata.normalize("NFD", chunk) if unicodedata.category(c) != "Mn"
+                                and not (unicodedata.category(c) in ("Cc", "Cf") or ord(c) in (0, 0xFFFD)))
+            if chunk.isalnum() and chunk.isascii():
+                out.append(chunk)
+                continue
+            word = ""
+            for ch in chunk:
+                if _is_punctuation(ch) or _is_cjk(ord(ch)):
+                    if word:
+                        out.append(word)
+                    out.append(ch)
+                    word = ""
+                elif ch.isspace():
+                    if word:
+                        out.append(word)
+                    word = ""
+                else:
+                    word += ch
+            if word:
+                out.append(word)
+        return out
+
+    def piece(self, word: str) -> tuple[int, ...]:
+        """WordPiece ids of one word: greedy longest match, the whole word unknown when a part is."""
+        hit = self.cache.get(word)
+        if hit is not None:
+            return hit
+        if len(word) > self.max_chars:
+            ids: tuple[int, ...] = (self.unk,)
+        else:
+            found, start = [], 0
+            while start < len(word):
+                end, cur = len(word), None
+                while start < end:
+                    sub = word[start:end] if start == 0 else self.prefix + word[start:end]
+                    if sub in self.vocab:
+                        cur = self.vocab[sub]
+                        break
+                    end -= 1
+                if cur is None:
+                    found = [self.unk]
+                    break
+                found.append(cur)
+                start = end
+            ids = tuple(found)
+        if len(self.cache) < 50_000:
+            self.cache[word] = ids
+        return ids
+
+    def ids(self, text: str) -> list[int]:
+        """Token ids of a text, without [CLS] and [SEP]."""
+        piece = self.piece
+        return [i for w in self.words(text) for i in piece(w)]
+
+
+@functools.cache
+def _load(folder: str) -> tuple[np.ndarray, WordPiece, dict]:
     path = Path(folder)
     try:
         meta = json.loads((path / "source.json").read_text())
@@ -39,11 +119,12 @@ def _load(folder: str) -> tuple[np.ndarray, object, dict]:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != meta.get("embeddings_sha256"):
         raise ModelError(f"{path / 'embeddings.npy'}: SHA-256 {digest} is not the recorded {meta.get('embeddings_sha256')}")
+    vectors = np.load(io.BytesIO(raw)).astype(np.float32)  # 31 MB: float32 rows need no conversion per sentence
     del raw
-    vectors = np.load(path / "embeddings.npy", mmap_mode="r")
-    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
+    spec = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
+    model = spec["model"]
+    tokenizer = WordPiece(model["vocab"], model.get("unk_token", "[UNK]"), model.get("continuing_subword_prefix", "##"),
+                          int(model.get("max_input_chars_per_word", 100)))
     return vectors, tokenizer, meta
 
 
@@ -63,6 +144,9 @@ class Encoder:
         self.weight = {t: max(0.15, math.log((n + 1) / (c + 0.5))) for t, c in df.items()} if rarity else {}
         if not rarity:
             self.max_weight = 1.0
+        self.weights = np.full(self.vectors.shape[0], self.max_weight, dtype=np.float32)
+        for t, w in self.weight.items():
+            self.weights[t] = w
 
     def center_on(self, texts: list[str]) -> None:
         """Subtract the mean vector of `texts` from every vector from now on: averaged token vectors share a
@@ -72,7 +156,7 @@ class Encoder:
         self.center = np.mean(raw, axis=0).astype(np.float32) if raw else None
 
     def _ids(self, texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)] if texts else []
+        return [self.tokenizer.ids(t) for t in texts]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors (len(texts), dims), float32; a text with no tokens gives a zero row."""
@@ -84,12 +168,12 @@ class Encoder:
 
     def encode_one(self, text: str) -> np.ndarray:
         """The unit vector of one text."""
-        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
+        ids = self.tokenizer.ids(text)
         return self._mean(ids) if ids else np.zeros(self.dims, dtype=np.float32)
 
     def _raw(self, ids: list[int]) -> np.ndarray:
-        w = np.fromiter((self.weight.get(t, self.max_weight) for t in ids), dtype=np.float32, count=len(ids))
-        return w @ self.vectors[ids].astype(np.float32) / w.sum()
+        w = self.weights[ids]
+        return w @ self.vectors[ids] / w.sum()
 
     def _mean(self, ids: list[int]) -> np.ndarray:
         v = self._raw(ids)

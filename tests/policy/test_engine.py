@@ -215,3 +215,19 @@ def test_the_embeddings_are_checked_against_their_recorded_hash(tmp_path):
 def test_the_semantic_layer_meets_paraphrases_with_no_shared_word(engine):
     a, b, c = engine.encoder.encode(["can I share our unreleased roadmap", "may I post the upcoming product plans", "my laptop fan is loud"])
     assert float(a @ b) > float(a @ c)
+
+
+def test_our_wordpiece_matches_the_reference_tokenizer():
+    tokenizers = pytest.importorskip("tokenizers")
+    from bot.policy.semantic import MODEL_DIR, _load
+
+    _, ours, _ = _load(str(MODEL_DIR))
+    reference = tokenizers.Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
+    reference.no_padding()
+    reference.no_truncation()
+    texts = [json.loads(line).get("question") or json.loads(line).get("draft")
+             for f in sorted(eval_dir().glob("*.jsonl")) + sorted(DATA.glob("*.jsonl")) for line in f.read_text().splitlines() if line.strip()]
+    texts += ["Café naïve résumé — “quoted” 東京 emoji 😀 tab\there", "x" * 150, "AKIAIOSFODNN7EXAMPLE ghp_abc/def:ghi",
+              "a\u200bb \x07ctrl", "ﬁne ½ Ⅻ", "LinkedIn's #hashtags & @mentions!!"]
+    for text in texts:
+        assert ours.ids(text) == reference.encode(text, add_special_tokens=False).ids, text
