@@ -10,6 +10,7 @@ The engine only ever returns verdicts, sections and quotes written in the pack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -48,8 +49,11 @@ SCOPE_COMPOUNDS = frozenset({"~work_account", "~personal_account"})
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
     r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
-    r"|\bbefore (?:it is |it's |they are |the |we )?(?:announc|public|official|release)"
-    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't) (?:yet )?(?:announced|public|released)",
+    r"|\bbefore (?:(?:it is|it's|they are|the|we|our|it|they|marketing|comms|hr|leadership|management|the company|\w+) )?(?:(?:officially|publicly|formally) )?"
+    r"(?:announc|public|official|release|launch|go(?:es)? live|tell|told)"
+    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't|not yet been|never been) (?:yet )?(?:officially |publicly |formally )?(?:announced|public|released|published)"
+    r"|\b(?:hasn't|haven't|has not|have not|hadn't|didn't) (?:yet )?(?:announced|told|shared|published|released|made (?:it |this )?public|gone public)"
+    r"|\b(?:isn't|is not|not) (?:public|official) yet\b",
 )
 
 
@@ -112,6 +116,8 @@ class Engine:
     SCOPE_MARGIN = 0.2  # refuse when an out-of-scope group beats the best situation by more than this
     SITUATION_MIN = 1.0  # below this the best situation is not the question's: answer from its guideline, "it depends"
     FORM_WEIGHT = 0.2  # how much the question's opening words move the scope decision (scope.Form log-odds)
+    OFF_SEMANTIC = 0.0  # extra semantic weight for the out-of-scope groups (they differ in form more than in words)
+    GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
 
     def __init__(self, pack: Pack, contact: str | None = None):
@@ -219,7 +225,9 @@ class Engine:
         feats = self.normalizer.features(text) if feats is None else feats
         lexical = np.array(self._combined(feats) or [0.0] * len(self.labels), dtype=np.float32)
         semantic = self.semantic(text).astype(np.float32)
-        return lexical + self.SEMANTIC_WEIGHT * semantic, lexical, semantic
+        fused = lexical + self.SEMANTIC_WEIGHT * semantic
+        fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
+        return fused, lexical, semantic
 
     def answer(self, question: str, features: dict | None = None) -> Answer:
         """Answer one question; raise `QuestionError` for empty or over-long input. A `features` dict, when
@@ -269,7 +277,7 @@ class Engine:
             return self._unknown(group, self.calibration.confidence("unknown", x))
         confidence = self.calibration.confidence("answer", x)
         topic = self.pack.topics[self.labels[self.n_off + k][1]]
-        if best < self.SITUATION_MIN and topic.verdict != "info":
+        if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
             # No listed situation is close: answer from the guideline that governs it, with its conditions.
             return self._general(topic, text, confidence)
         if confidence < self.UNSURE:
@@ -279,6 +287,13 @@ class Engine:
         return self._from_topic(topic, text, confidence)
 
     def _general(self, topic: Topic, question: str, confidence: float) -> Answer:
+        if UNMET_CONDITION.search(fold(question)):
+            # "...before it's announced": the condition the governing guideline sets is not met.
+            answer = self._from_topic(topic, question, confidence)
+            if answer.verdict != "not_allowed" and topic.verdict != "allowed":
+                answer = dataclasses.replace(answer, verdict="not_allowed", answer=answer.answer.replace(
+                    VERDICT_LABELS[answer.verdict] + ".", VERDICT_LABELS["not_allowed"] + ". As you describe it, the condition is not met.", 1))
+            return dataclasses.replace(answer, kind="general")
         section = self.pack.section(topic.section)
         quote = topic.quote or section.text
         contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
