@@ -24,8 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def questions() -> list[str]:
-    files = [ROOT / "tests/eval/policy-questions.dev.jsonl", ROOT / "tests/data/paraphrases.jsonl", ROOT / "tests/data/paraphrases2.jsonl",
-             ROOT / "tests/eval/policy-questions.real.dev.jsonl"]
+    files = [ROOT / "tests/eval/policy-questions.dev.jsonl", ROOT / "tests/data/paraphrases.jsonl", ROOT / "tests/data/paraphrases2.jsonl"]
     return [json.loads(line)["question"] for f in files for line in f.read_text().splitlines() if line.strip()]
 
 
@@ -64,14 +63,16 @@ def main() -> None:
         engine = Engine(pack)
         loads.append(time.perf_counter() - t)
     qs = questions()
-    timed(engine.answer, qs, 1)  # warm up
+    real = [json.loads(line)["question"] for line in (ROOT / "tests/eval/policy-questions.real.dev.jsonl").read_text().splitlines() if line.strip()]
+    timed(engine.answer, qs + real, 1)  # warm up
     ours = timed(engine.answer, qs, args.rounds)
+    longer = timed(engine.answer, real, args.rounds)
     base = timed(naive_answerer(pack), qs, args.rounds)
     print(f"machine: {machine()} ({where})")
     print(f"questions: {len(qs)} x {args.rounds} rounds")
     print(f"first load of pack+index+model: {first * 1000:.0f} ms (target <= 3000 ms)")
     print(f"load pack+index: median {median(loads) * 1000:.1f} ms")
-    for name, xs in (("engine", ours), ("naive baseline", base)):
+    for name, xs in (("engine", ours), ("engine, realistic dev set (longer questions)", longer), ("naive baseline", base)):
         print(f"{name}: p50 {percentile(xs, 50) * 1000:.3f} ms, p99 {percentile(xs, 99) * 1000:.3f} ms, "
               f"{len(xs) / sum(xs):.0f} questions/s")
     print(f"ratio engine/baseline median latency: {median(ours) / median(base):.2f} (target p99 <= 15 ms)")

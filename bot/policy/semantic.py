@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
+ASCII_WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ModelError(RuntimeError):
@@ -50,6 +53,8 @@ class WordPiece:
 
     def words(self, text: str) -> list[str]:
         """Normalised, pre-tokenised words: lower-case, accents stripped, punctuation and CJK split off."""
+        if text.isascii() and not ASCII_CONTROL.search(text):
+            return ASCII_WORD.findall(text.lower())  # every ASCII symbol is punctuation to BERT
         out: list[str] = []
         for chunk in text.lower().split():
             if not chunk.isascii() or not chunk.isprintable():
