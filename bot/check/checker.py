@@ -11,11 +11,9 @@ import bisect
 import re
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
-from bot.check.rules import CheckRule, Detector
+from bot.check.detect import Detectors
+from bot.check.rules import CheckRule
 from bot.policy.pack import Pack
-from bot.policy.semantic import Encoder
 
 MAX_DRAFT = 4000  # Slack's message limit
 MAX_FINDINGS = 12
@@ -61,26 +59,33 @@ def merge(findings: list[Finding], draft: str) -> list[Finding]:
     """One finding per flagged span and guideline: overlapping findings of the same section become one, with
     the most severe finding's severity and suggestion, every distinct reason, the union of their spans and
     their rule ids joined by "+". Most severe first, then by position."""
-    findings = sorted(findings, key=lambda f: (ORDER[f.severity], f.span[0]))
     merged: list[Finding] = []
-    for f in findings:
-        for i, kept in enumerate(merged):
-            if kept.section == f.section and kept.span[0] < f.span[1] and f.span[0] < kept.span[1]:
-                start, end = min(kept.span[0], f.span[0]), max(kept.span[1], f.span[1])
-                excerpt = kept.excerpt if (start, end) == kept.span else _union_excerpt(kept, f, draft, start, end)
-                reason = kept.reason if f.reason in kept.reason else f"{kept.reason} {f.reason}"
-                merged[i] = Finding(kept.section, reason, excerpt, (start, end), kept.severity, kept.suggest, f"{kept.rule}+{f.rule}")
-                break
-        else:
-            merged.append(f)
+    for section in dict.fromkeys(f.section for f in findings):
+        cluster: list[Finding] = []
+        end = -1
+        for f in sorted((f for f in findings if f.section == section), key=lambda f: f.span):
+            if cluster and f.span[0] >= end:
+                merged.append(_one(cluster, draft))
+                cluster = []
+            cluster.append(f)
+            end = max(end, f.span[1]) if len(cluster) > 1 else f.span[1]
+        if cluster:
+            merged.append(_one(cluster, draft))
     return sorted(merged, key=lambda f: (ORDER[f.severity], f.span[0]))
 
 
-def _union_excerpt(a: Finding, b: Finding, draft: str, start: int, end: int) -> str:
-    """The excerpt of a merged span; a masked excerpt stays masked (it is used whole when it covers the span)."""
-    if "*" * 8 in a.excerpt or "*" * 8 in b.excerpt:
-        return a.excerpt if a.span == (start, end) or "*" * 8 in a.excerpt else b.excerpt
-    return draft[start:end].strip()
+def _one(cluster: list[Finding], draft: str) -> Finding:
+    """The finding that stands for overlapping findings of one guideline."""
+    if len(cluster) == 1:
+        return cluster[0]
+    cluster = sorted(cluster, key=lambda f: (ORDER[f.severity], f.span[0]))
+    kept = cluster[0]
+    start, end = min(f.span[0] for f in cluster), max(f.span[1] for f in cluster)
+    reasons = list(dict.fromkeys(f.reason for f in cluster))
+    masked = [f for f in cluster if "*" * 8 in f.excerpt]
+    excerpt = masked[0].excerpt if masked else draft[start:end].strip()
+    span = masked[0].span if masked else (start, end)
+    return Finding(kept.section, " ".join(reasons), excerpt, span, kept.severity, kept.suggest, "+".join(f.rule for f in cluster))
 
 
 def _lower(text: str) -> str:
@@ -113,21 +118,10 @@ ORDER = {"high": 0, "medium": 1, "low": 2}
 class Checker:
     """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
 
-    THRESHOLD = 0.5  # a sentence's cosine to a detector's closest example must reach this...
-    MARGIN = 0.1  # ...and beat its closest `unlike` sentence by this much
-
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
-        self.detectors: list[Detector] = list(pack.detectors)
-        examples = [e for d in self.detectors for e in d.examples]
-        unlike = list(dict.fromkeys(e for d in self.detectors for e in d.unlike))
-        self.encoder = Encoder(examples + unlike, rarity=False) if self.detectors else None
-        if self.encoder:
-            self.encoder.center_on(examples + unlike)
-            self.example_vectors = self.encoder.encode(examples)
-            self.example_owner = np.array([i for i, d in enumerate(self.detectors) for _ in d.examples])
-            self.unlike_vectors = self.encoder.encode(unlike)
+        self.detectors = Detectors(pack)
 
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
@@ -169,23 +163,14 @@ class Checker:
 
     def _detect(self, draft: str) -> list[Finding]:
         """Findings of the semantic detectors, one per sentence at most (its closest detector)."""
-        if not self.encoder:
-            return []
         spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
-        if not spans:
-            return []
-        vectors = self.encoder.encode([draft[s:e] for s, e in spans])
-        sims = vectors @ self.example_vectors.T
-        unlike = (vectors @ self.unlike_vectors.T).max(1) if len(self.unlike_vectors) else np.zeros(len(spans))
         out = []
-        for row, (start, end) in enumerate(spans):
-            j = int(sims[row].argmax())
-            score = float(sims[row, j])
-            detector = self.detectors[self.example_owner[j]]
-            if score >= (detector.threshold or self.THRESHOLD) and score >= float(unlike[row]) + self.MARGIN:
+        for (start, end), hit in zip(spans, self.detectors.find([draft[s:e] for s, e in spans])):
+            if hit is not None:
+                detector, severity = hit
                 text = draft[start:end]
                 lead = len(text) - len(text.lstrip())
-                out.append(Finding(detector.section, detector.reason, text.strip(), (start + lead, end), detector.severity,
+                out.append(Finding(detector.section, detector.reason, text.strip(), (start + lead, end), severity,
                                    detector.suggest, "detector-" + detector.id))
         return out
 

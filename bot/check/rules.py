@@ -122,9 +122,11 @@ def parse_detectors(data: dict, lines: list[str], sections: set[str], problem) -
     """The [[detector]] entries of checks.toml; `problem(line, message)` is called for each mistake."""
     detectors: list[Detector] = []
     where = [i + 1 for i, text in enumerate(lines) if text.strip() == "[[detector]]"]
-    ordinary = data.get("ordinary", [])
+    table = data.get("ordinary", {})
+    ordinary = table.get("examples", []) if isinstance(table, dict) else None
     if not isinstance(ordinary, list) or not all(isinstance(e, str) and e.strip() for e in ordinary):
-        problem(1, "ordinary must be a list of sentences")
+        problem(next((i + 1 for i, text in enumerate(lines) if text.strip() == "[ordinary]"), 1),
+                "[ordinary] examples must be a list of sentences")
         ordinary = []
     ordinary = tuple(e.strip() for e in ordinary)
     for i, raw in enumerate(data.get("detector", [])):

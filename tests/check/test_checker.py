@@ -165,9 +165,9 @@ def test_semantic_detectors_read_meaning_beyond_the_rules(pack):
     from bot.check.checker import Checker
 
     checker = Checker(pack)
-    assert checker.detectors, "the bundled pack has sentence detectors"
+    assert checker.detectors.detectors, "the bundled pack has sentence detectors"
     # A sentence of a detector's own examples is found by that detector; an ordinary post is not.
-    for detector in checker.detectors:
+    for detector in checker.detectors.detectors:
         result = checker.check(detector.examples[0])
         assert any(f.rule.split("+")[0] == "detector-" + detector.id or f.section == detector.section for f in result.findings), detector.id
     assert checker.check("Excited to share that I passed my cloud certification today!").verdict == "ok"
