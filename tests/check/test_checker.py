@@ -151,14 +151,25 @@ def test_internal_addresses_are_flagged_and_public_ones_are_not(checker):
 
 
 def test_overlapping_findings_of_one_guideline_are_merged_into_one(checker):
-    # One sentence that several rules and a detector flag for the same guideline gives one finding.
-    draft = "Our build box lives at 10.0.3.17, don't tell anyone"
-    findings = checker.check(draft).findings
-    assert any("+" in f.rule for f in findings)
-    for a in findings:
-        for b in findings:
-            if a is not b and a.section == b.section:
-                assert a.span[1] <= b.span[0] or b.span[1] <= a.span[0], (a, b)
+    from bot.check.checker import Finding, merge
+
+    draft = "Our build box lives at 10.0.3.17, don't tell anyone. Fine sentence."
+    a = Finding("confidentiality-privacy", "An address.", "10.0.3.17", (23, 32), "medium", "Remove it.", "internal-address")
+    b = Finding("confidentiality-privacy", "A secret.", "don't tell anyone", (34, 51), "high", "Don't.", "secrecy-cue")
+    c = Finding("confidentiality-privacy", "Whole sentence.", draft[:52], (0, 52), "medium", "Hm.", "detector-x")
+    d = Finding("respectful-discourse", "Rude.", "box", (9, 12), "medium", "Be kind.", "insult")
+    merged = merge([a, b, c, d], draft)
+    assert len(merged) == 2
+    one = next(f for f in merged if f.section == "confidentiality-privacy")
+    assert one.span == (0, 52) and one.severity == "high" and one.rule.split("+")[0] == "secrecy-cue"
+    assert set(one.rule.split("+")) == {"internal-address", "secrecy-cue", "detector-x"}
+    assert all(r in one.reason for r in ("An address.", "A secret.", "Whole sentence."))
+    # Through the checker: no two findings of one guideline overlap.
+    findings = checker.check("Our build box lives at 10.0.3.17, don't tell anyone").findings
+    for x in findings:
+        for y in findings:
+            if x is not y and x.section == y.section:
+                assert x.span[1] <= y.span[0] or y.span[1] <= x.span[0], (x, y)
 
 
 def test_semantic_detectors_read_meaning_beyond_the_rules(pack):
