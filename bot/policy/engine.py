@@ -117,6 +117,7 @@ class Engine:
     SITUATION_MIN = 1.0  # below this the best situation is not the question's: answer from its guideline, "it depends"
     FORM_WEIGHT = 0.2  # how much the question's opening words move the scope decision (scope.Form log-odds)
     OFF_SEMANTIC = 0.0  # extra semantic weight for the out-of-scope groups (they differ in form more than in words)
+    GROUP_SEMANTIC = 0.45  # an out-of-scope group names the contact only from this semantic score
     GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
 
@@ -271,7 +272,9 @@ class Engine:
             if features is not None:
                 features["scope_margin"] = x["scope_margin"]
             by_scope = off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN or off_score >= best
-            group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope else None
+            # The group's contact only when the question reads like the group: an opening like "where do I
+            # find..." says the question is not for the guidelines, not who can answer it.
+            group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope and semantic[o] >= self.GROUP_SEMANTIC else None
             if group and group.kind == "smalltalk" and len(text.split()) > SMALLTALK_WORDS:
                 group = None  # "where do I find the canteen menu" is not small talk, whatever it opens with
             return self._unknown(group, self.calibration.confidence("unknown", x))
