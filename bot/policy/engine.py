@@ -181,6 +181,7 @@ class Engine:
         sem_centroids /= np.linalg.norm(sem_centroids, axis=1, keepdims=True) + 1e-12
         self.sem_docs = vectors
         self.sem_centroids = sem_centroids
+        self.sem_blend = np.vstack([0.7 * vectors, 0.3 * sem_centroids]).astype(np.float32)  # one product scores both
         self.calibration: Calibration = pack.calibration
         self.form = Form([e for t in pack.topics for e in t.examples], [e for o in pack.offtopics for e in o.examples])
         self.topic_sections = [pack.topics[i].section.split(".")[0] for _, i in self.labels[self.n_off:]]
@@ -194,9 +195,9 @@ class Engine:
         """Score every topic and off-topic group for a question (0 to 1)."""
         feats = self.normalizer.features(question) if feats is None else feats
         combined = self._combined(feats)
-        return dict(zip(self.labels, combined)) if combined else {}
+        return dict(zip(self.labels, map(float, combined))) if len(combined) else {}
 
-    def _combined(self, feats: dict[str, float]) -> list[float]:
+    def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
         """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
         query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
         if not query:
@@ -207,7 +208,7 @@ class Engine:
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
-        return combined.tolist()
+        return combined
 
     def in_scope(self, question: str, feats: dict[str, float] | None = None) -> bool:
         """Whether the question shows any sign of social media or the policy."""
@@ -217,14 +218,15 @@ class Engine:
 
     def semantic(self, text: str) -> np.ndarray:
         """Semantic scores in `self.labels` order: 0.7 x the best example's cosine + 0.3 x the centroid's."""
-        v = self.encoder.encode_one(text)
-        per_doc = self.sem_docs @ v
-        return 0.7 * np.maximum.reduceat(per_doc, self.starts) + 0.3 * (self.sem_centroids @ v)
+        scored = self.sem_blend @ self.encoder.encode_one(text)
+        return np.maximum.reduceat(scored[:self.n_docs], self.starts) + scored[self.n_docs:]
 
     def fused(self, text: str, feats: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, lexical, semantic) scores in `self.labels` order."""
         feats = self.normalizer.features(text) if feats is None else feats
-        lexical = np.array(self._combined(feats) or [0.0] * len(self.labels), dtype=np.float32)
+        lexical = self._combined(feats)
+        if not len(lexical):
+            lexical = np.zeros(len(self.labels), dtype=np.float32)
         semantic = self.semantic(text).astype(np.float32)
         fused = lexical + self.SEMANTIC_WEIGHT * semantic
         fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
