@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-TARGET = 0.93
+# The promise (>= 92% right at confidence >= 0.8) is for sets nobody tuned on: the dev set asks more, for
+# a margin. At 0.93 the fresh tune set came out at 0.89 while the dev set said 0.98; at 0.985 it says 0.95.
+TARGET = 0.985
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
