@@ -231,3 +231,15 @@ def test_our_wordpiece_matches_the_reference_tokenizer():
               "a\u200bb \x07ctrl", "ﬁne ½ Ⅻ", "LinkedIn's #hashtags & @mentions!!"]
     for text in texts:
         assert ours.ids(text) == reference.encode(text, add_special_tokens=False).ids, text
+
+
+def test_cards_for_small_talk_and_unsure_answers(engine, monkeypatch):
+    from bot.core import answer_reply
+
+    small = answer_reply(engine.answer("thanks!"))
+    assert small.card.badge == "" and not small.card.title and small.card.body == small.text
+    monkeypatch.setattr(engine, "UNSURE", 1.01)
+    unsure = answer_reply(engine.answer("Can I tweet a screenshot of our internal dashboard?"))
+    names = [name for name, _ in unsure.card.fields]
+    assert unsure.card.badge == "not_allowed" and names == ["Guideline", "Or perhaps"]
+    assert unsure.card.title.count("Not allowed") == 1 and "not sure" in unsure.card.body
