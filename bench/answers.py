@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     where = pin_one_core()
+    t = time.perf_counter()
+    Engine(load_pack(content.default_dir()))
+    first = time.perf_counter() - t  # includes reading and hash-checking the embeddings and the English word list
     loads = []
     for _ in range(7):
         t = time.perf_counter()
@@ -60,16 +63,19 @@ def main() -> None:
         engine = Engine(pack)
         loads.append(time.perf_counter() - t)
     qs = questions()
-    timed(engine.answer, qs, 1)  # warm up
+    real = [json.loads(line)["question"] for line in (ROOT / "tests/eval/policy-questions.real.dev.jsonl").read_text().splitlines() if line.strip()]
+    timed(engine.answer, qs + real, 1)  # warm up
     ours = timed(engine.answer, qs, args.rounds)
+    longer = timed(engine.answer, real, args.rounds)
     base = timed(naive_answerer(pack), qs, args.rounds)
     print(f"machine: {machine()} ({where})")
     print(f"questions: {len(qs)} x {args.rounds} rounds")
-    print(f"load pack+index: median {median(loads) * 1000:.1f} ms (target <= 1000 ms)")
-    for name, xs in (("engine", ours), ("naive baseline", base)):
+    print(f"first load of pack+index+model: {first * 1000:.0f} ms (target <= 3000 ms)")
+    print(f"load pack+index: median {median(loads) * 1000:.1f} ms")
+    for name, xs in (("engine", ours), ("engine, realistic dev set (longer questions)", longer), ("naive baseline", base)):
         print(f"{name}: p50 {percentile(xs, 50) * 1000:.3f} ms, p99 {percentile(xs, 99) * 1000:.3f} ms, "
               f"{len(xs) / sum(xs):.0f} questions/s")
-    print(f"ratio engine/baseline median latency: {median(ours) / median(base):.2f} (target p99 <= 5 ms)")
+    print(f"ratio engine/baseline median latency: {median(ours) / median(base):.2f} (target p99 <= 15 ms)")
 
 
 if __name__ == "__main__":

@@ -95,19 +95,27 @@ def help_reply() -> Reply:
 
 def answer_reply(answer: Answer) -> Reply:
     """Render an engine answer as a neutral reply: text fallback plus a card that says the verdict once
-    (title and badge), the answer, the guideline by its title and its quote."""
+    (title and badge), the answer, the guideline by its title and its quote. An unsure answer also names
+    the other closest guideline with its quote; small talk is a friendly line with no verdict."""
     buttons: list[Button] = []
     if answer.verdict != "unknown" and answer.topic:
         buttons += [Button("Helpful", "feedback.up", answer.topic), Button("Not helpful", "feedback.down", answer.topic)]
     if answer.offer_report:
         buttons.append(Button("Report a concern", "report.open", style="danger", dialog=True))
+    if answer.kind == "smalltalk":
+        # Small talk gets a friendly line, not a refusal with a verdict.
+        return Reply(answer.answer, Card(body=answer.answer), private=True)
     fields: list[tuple[str, str]] = []
     quote = ""
     if answer.citations:
         citation = answer.citations[0]
         fields.append(("Guideline", citation.title))
         quote = citation.quote
+    for other in answer.citations[1:]:
+        fields.append(("Or perhaps", f"{other.title}: \u201c{other.quote}\u201d"))
     body = answer.answer.split("\nGuideline:")[0].removeprefix(VERDICT_LABELS[answer.verdict] + ". ")
+    if answer.kind == "unsure":
+        body += f"\nPlease check with {answer.ask} before you post."
     card = Card(title=VERDICT_LABELS[answer.verdict], body=body, fields=tuple(fields), quote=quote,
                 buttons=tuple(buttons), note=f"Policy version {answer.policy_version}", badge=answer.verdict)
     return Reply(answer.answer, card, private=True)

@@ -11,6 +11,7 @@ import bisect
 import re
 from dataclasses import asdict, dataclass
 
+from bot.check.detect import Detectors
 from bot.check.rules import CheckRule
 from bot.policy.pack import Pack
 
@@ -54,6 +55,39 @@ class CheckResult:
                 "answer": self.answer, "policy_version": self.policy_version}
 
 
+def merge(findings: list[Finding], draft: str) -> list[Finding]:
+    """One finding per flagged span and guideline: overlapping findings of the same section become one, with
+    the most severe finding's severity and suggestion, every distinct reason, the union of their spans and
+    their rule ids joined by "+". Most severe first, then by position."""
+    merged: list[Finding] = []
+    for section in dict.fromkeys(f.section for f in findings):
+        cluster: list[Finding] = []
+        end = -1
+        for f in sorted((f for f in findings if f.section == section), key=lambda f: f.span):
+            if cluster and f.span[0] >= end:
+                merged.append(_one(cluster, draft))
+                cluster = []
+            cluster.append(f)
+            end = max(end, f.span[1]) if len(cluster) > 1 else f.span[1]
+        if cluster:
+            merged.append(_one(cluster, draft))
+    return sorted(merged, key=lambda f: (ORDER[f.severity], f.span[0]))
+
+
+def _one(cluster: list[Finding], draft: str) -> Finding:
+    """The finding that stands for overlapping findings of one guideline."""
+    if len(cluster) == 1:
+        return cluster[0]
+    cluster = sorted(cluster, key=lambda f: (ORDER[f.severity], f.span[0]))
+    kept = cluster[0]
+    start, end = min(f.span[0] for f in cluster), max(f.span[1] for f in cluster)
+    reasons = list(dict.fromkeys(f.reason for f in cluster))
+    masked = [f for f in cluster if "*" * 8 in f.excerpt]
+    excerpt = masked[0].excerpt if masked else draft[start:end].strip()
+    span = masked[0].span if masked else (start, end)
+    return Finding(kept.section, " ".join(reasons), excerpt, span, kept.severity, kept.suggest, "+".join(f.rule for f in cluster))
+
+
 def _lower(text: str) -> str:
     """Lower-case without changing the length (a few characters lower-case to two)."""
     low = text.lower()
@@ -75,10 +109,19 @@ def validate(draft: str) -> str:
     return draft
 
 
+# A draft that points to an official, public announcement shares what is already public.
+PUBLIC_SOURCE = re.compile(r"https?://\S+")
+PUBLIC_WORDS = re.compile(r"\b(?:official(?:ly)?|press release|announce(?:d|ment)|is (?:now )?live|now public|newsroom|blog post)\b")
+ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
 class Checker:
+    """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
+
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
+        self.detectors = Detectors(pack)
 
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
@@ -110,11 +153,26 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
+        found += self._detect(draft)
+        if PUBLIC_SOURCE.search(draft) and PUBLIC_WORDS.search(lower):
+            # Sharing an official public announcement: what it says is public, only secrets and listed terms still count.
+            found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
         # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
-        order = {"high": 0, "medium": 1, "low": 2}
-        safe.sort(key=lambda f: (order[f.severity], f.span[0]))
-        return safe[:MAX_FINDINGS], masked
+        return merge(safe, draft)[:MAX_FINDINGS], masked
+
+    def _detect(self, draft: str) -> list[Finding]:
+        """Findings of the semantic detectors, one per sentence at most (its closest detector)."""
+        spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
+        out = []
+        for (start, end), hit in zip(spans, self.detectors.find([draft[s:e] for s, e in spans])):
+            if hit is not None:
+                detector, severity = hit
+                text = draft[start:end]
+                lead = len(text) - len(text.lstrip())
+                out.append(Finding(detector.section, detector.reason, text.strip(), (start + lead, end), severity,
+                                   detector.suggest, "detector-" + detector.id))
+        return out
 
     @staticmethod
     def _together(rule: CheckRule, written: str, low: str, ends: list[int]):

@@ -102,3 +102,54 @@ def parse_checks(data: dict, lines: list[str], sections: set[str], problem) -> l
             rules.append(CheckRule(f"term-{key}", "confidentiality-privacy", severity, f"Mentions {label} of the organization.",
                                    "Remove it: the organization lists it as confidential.", (pattern,)))
     return rules
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A sentence-level semantic detector: sentences that read like `examples` (and not like `unlike`) are findings."""
+
+    id: str
+    section: str
+    severity: str
+    reason: str
+    suggest: str
+    examples: tuple[str, ...]
+    unlike: tuple[str, ...] = ()
+    threshold: float = 0.0  # 0: the checker's default
+
+
+def parse_detectors(data: dict, lines: list[str], sections: set[str], problem) -> list[Detector]:
+    """The [[detector]] entries of checks.toml; `problem(line, message)` is called for each mistake."""
+    detectors: list[Detector] = []
+    where = [i + 1 for i, text in enumerate(lines) if text.strip() == "[[detector]]"]
+    table = data.get("ordinary", {})
+    ordinary = table.get("examples", []) if isinstance(table, dict) else None
+    if not isinstance(ordinary, list) or not all(isinstance(e, str) and e.strip() for e in ordinary):
+        problem(next((i + 1 for i, text in enumerate(lines) if text.strip() == "[ordinary]"), 1),
+                "[ordinary] examples must be a list of sentences")
+        ordinary = []
+    ordinary = tuple(e.strip() for e in ordinary)
+    for i, raw in enumerate(data.get("detector", [])):
+        line = where[i] if i < len(where) else 0
+        missing = [k for k in ("id", "section", "severity", "reason", "suggest", "examples") if not raw.get(k)]
+        if missing:
+            problem(line, f"detector is missing {', '.join(missing)}")
+            continue
+        did = str(raw["id"])
+        examples, unlike = raw["examples"], raw.get("unlike", [])
+        if raw["section"] not in sections:
+            problem(line, f"detector {did!r}: unknown section {raw['section']!r}")
+            continue
+        if raw["severity"] not in SEVERITIES:
+            problem(line, f"detector {did!r}: severity must be one of {', '.join(SEVERITIES)}")
+            continue
+        if not all(isinstance(x, list) and all(isinstance(e, str) and e.strip() for e in x) for x in (examples, unlike)):
+            problem(line, f"detector {did!r}: examples and unlike must be lists of sentences")
+            continue
+        threshold = raw.get("threshold", 0.0)
+        if not isinstance(threshold, int | float) or not 0 <= threshold < 1:
+            problem(line, f"detector {did!r}: threshold must be a number from 0 to 1")
+            continue
+        detectors.append(Detector(did, raw["section"], raw["severity"], str(raw["reason"]), str(raw["suggest"]),
+                                  tuple(e.strip() for e in examples), tuple(e.strip() for e in unlike) + ordinary, float(threshold)))
+    return detectors

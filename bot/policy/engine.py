@@ -10,6 +10,7 @@ The engine only ever returns verdicts, sections and quotes written in the pack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -17,7 +18,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bot.policy.pack import Pack, Topic
+from bot.policy.calibration import Calibration
+from bot.policy.pack import OffTopic, Pack, Topic
+from bot.policy.scope import Form
+from bot.policy.semantic import Encoder
 from bot.policy.text import Normalizer, fold, stem
 
 MAX_QUESTION = 2000
@@ -45,12 +49,16 @@ SCOPE_COMPOUNDS = frozenset({"~work_account", "~personal_account"})
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
     r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
-    r"|\bbefore (?:it is |it's |they are |the |we )?(?:announc|public|official|release)"
-    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't) (?:yet )?(?:announced|public|released)",
+    r"|\bbefore (?:(?:it is|it's|they are|the|we|our|it|they|marketing|comms|hr|leadership|management|the company|\w+) )?(?:(?:officially|publicly|formally) )?"
+    r"(?:announc|public|official|release|launch|go(?:es)? live|tell|told)"
+    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't|not yet been|never been) (?:yet )?(?:officially |publicly |formally )?(?:announced|public|released|published)"
+    r"|\b(?:hasn't|haven't|has not|have not|hadn't|didn't) (?:yet )?(?:announced|told|shared|published|released|made (?:it |this )?public|gone public)"
+    r"|\b(?:isn't|is not|not) (?:public|official) yet\b",
 )
 
 
 WITNESS_SHARE = 0.6
+SMALLTALK_WORDS = 6  # small talk is short: a longer message that reads like it is just not covered
 # Asking permission anywhere in the question ("I saw X, can I share it too?") is not a report.
 ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b")
 
@@ -80,6 +88,7 @@ class Answer:
     conditions: tuple[str, ...] = ()
     ask: str = ""
     offer_report: bool = False
+    kind: str = "policy"  # policy | unsure | general (the governing guideline, no listed situation) | out_of_scope | smalltalk
 
     def to_json(self) -> dict:
         """The documented answer object: verdict, section, answer, citations, confidence, policy_version."""
@@ -88,7 +97,7 @@ class Answer:
             "section": self.section,
             "answer": self.answer,
             "citations": [asdict(c) for c in self.citations],
-            "confidence": round(self.confidence, 3),
+            "confidence": round(float(self.confidence), 3),
             "policy_version": self.policy_version,
         }
 
@@ -101,8 +110,16 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 class Engine:
     """Answers policy questions from a loaded pack. Build once; `answer` is pure and fast."""
 
+    SEMANTIC_WEIGHT = 1.0  # fused = lexical + weight x semantic (see BENCHMARKS.md for the ablation)
     MIN_SCORE = 0.18
-    MIN_SCORE_NO_SCOPE = 0.75
+    MIN_SCORE_NO_SCOPE = 1.0
+    SCOPE_MARGIN = 0.2  # refuse when an out-of-scope group beats the best situation by more than this
+    SITUATION_MIN = 1.0  # below this the best situation is not the question's: answer from its guideline, "it depends"
+    FORM_WEIGHT = 0.2  # how much the question's opening words move the scope decision (scope.Form log-odds)
+    OFF_SEMANTIC = 0.0  # extra semantic weight for the out-of-scope groups (they differ in form more than in words)
+    GROUP_SEMANTIC = 0.45  # an out-of-scope group names the contact only from this semantic score
+    GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
+    UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
 
     def __init__(self, pack: Pack, contact: str | None = None):
         self.pack = pack
@@ -112,10 +129,13 @@ class Engine:
         self.normalizer = Normalizer(pack.synonyms, pack.platforms, corpus, pack.compounds)
         # label: ("topic", index) or ("off", index)
         docs: list[tuple[tuple[str, int], dict[str, float]]] = []
+        texts: list[str] = []
         for i, topic in enumerate(pack.topics):
             docs += [(("topic", i), self.normalizer.features(e)) for e in topic.examples]
+            texts += topic.examples
         for i, off in enumerate(pack.offtopics):
             docs += [(("off", i), self.normalizer.features(e)) for e in off.examples]
+            texts += off.examples
         df: Counter[str] = Counter()
         for _, feats in docs:
             df.update(feats.keys())
@@ -126,7 +146,8 @@ class Engine:
         self.labels = sorted({label for label, _ in docs})
         self.n_off = sum(1 for kind, _ in self.labels if kind == "off")
         row_of = {label: i for i, label in enumerate(self.labels)}
-        docs.sort(key=lambda d: row_of[d[0]])
+        order = sorted(range(len(docs)), key=lambda d: row_of[docs[d][0]])
+        docs, texts = [docs[d] for d in order], [texts[d] for d in order]
         self.features = {f: i for i, f in enumerate(sorted(df))}
         asks: dict[tuple[str, int], list[bool]] = {}
         for label, feats in docs:
@@ -152,6 +173,20 @@ class Engine:
         # One row gather and one product score both: 0.7 x a topic's best example + 0.3 x its centroid.
         self.blend = np.hstack([0.7 * doc_matrix, 0.3 * centroids]).astype(np.float32)
         self.n_docs = n
+        # The semantic layer: every example as a sentence vector, rows in the same order as the lexical docs.
+        self.encoder = Encoder(corpus)
+        vectors = self.encoder.encode(texts)
+        sem_centroids = np.zeros((len(self.labels), vectors.shape[1]), dtype=np.float32)
+        np.add.at(sem_centroids, [row_of[label] for label, _ in docs], vectors)
+        sem_centroids /= np.linalg.norm(sem_centroids, axis=1, keepdims=True) + 1e-12
+        self.sem_docs = vectors
+        self.sem_centroids = sem_centroids
+        self.sem_blend = np.vstack([0.7 * vectors, 0.3 * sem_centroids]).astype(np.float32)  # one product scores both
+        self.calibration: Calibration = pack.calibration
+        self.form = Form([e for t in pack.topics for e in t.examples], [e for o in pack.offtopics for e in o.examples])
+        self.topic_sections = [pack.topics[i].section.split(".")[0] for _, i in self.labels[self.n_off:]]
+        codes = {name: c for c, name in enumerate(sorted(set(self.topic_sections)))}
+        self.section_codes = np.array([codes[name] for name in self.topic_sections])
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -160,9 +195,9 @@ class Engine:
         """Score every topic and off-topic group for a question (0 to 1)."""
         feats = self.normalizer.features(question) if feats is None else feats
         combined = self._combined(feats)
-        return dict(zip(self.labels, combined)) if combined else {}
+        return dict(zip(self.labels, map(float, combined))) if len(combined) else {}
 
-    def _combined(self, feats: dict[str, float]) -> list[float]:
+    def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
         """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
         query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
         if not query:
@@ -173,7 +208,7 @@ class Engine:
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
-        return combined.tolist()
+        return combined
 
     def in_scope(self, question: str, feats: dict[str, float] | None = None) -> bool:
         """Whether the question shows any sign of social media or the policy."""
@@ -181,60 +216,146 @@ class Engine:
         return any(f in SCOPE_WORDS or f in SCOPE_COMPOUNDS or (f.startswith("~") and "_" not in f and f not in NEUTRAL_CONCEPTS)
                    for f in feats)
 
-    def answer(self, question: str) -> Answer:
-        """Answer one question; raise `QuestionError` for empty or over-long input."""
+    def semantic(self, text: str) -> np.ndarray:
+        """Semantic scores in `self.labels` order: 0.7 x the best example's cosine + 0.3 x the centroid's."""
+        scored = self.sem_blend @ self.encoder.encode_one(text)
+        return np.maximum.reduceat(scored[:self.n_docs], self.starts) + scored[self.n_docs:]
+
+    def fused(self, text: str, feats: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fused, lexical, semantic) scores in `self.labels` order."""
+        feats = self.normalizer.features(text) if feats is None else feats
+        lexical = self._combined(feats)
+        if not len(lexical):
+            lexical = np.zeros(len(self.labels), dtype=np.float32)
+        semantic = self.semantic(text).astype(np.float32)
+        fused = lexical + self.SEMANTIC_WEIGHT * semantic
+        fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
+        return fused, lexical, semantic
+
+    def answer(self, question: str, features: dict | None = None) -> Answer:
+        """Answer one question; raise `QuestionError` for empty or over-long input. A `features` dict, when
+        given, receives the calibration features of the answer and its kind (for scripts/calibrate.py)."""
         text = _clean(question)
         if not text:
             raise QuestionError("the question is empty")
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
         feats = self.normalizer.features(text)
-        combined = self._combined(feats)
-        # Ties go to the first label, as a stable sort would.
-        offs, topics = combined[:self.n_off], combined[self.n_off:]
-        if topics and "~witness" in feats and not ASKING.search(fold(text)):
+        fused, lexical, semantic = self.fused(text, feats)
+        offs, topics = fused[:self.n_off], fused[self.n_off:].copy()
+        if len(topics) and "~witness" in feats and not ASKING.search(fold(text)):
             # "Someone keeps posting racist jokes, what should I do?" tells what another person did: whatever
             # they did, the answer is how to report it, when a report topic comes close enough.
             reported = max(topics[k] for k in self.report_at) if self.report_at else 0.0
-            if reported >= WITNESS_SHARE * max(topics):
-                topics = [score if k in self.report_at else 0.0 for k, score in enumerate(topics)]
-        best = max(topics, default=0.0)
-        k = topics.index(best) if topics else -1
-        best_topic = self.labels[self.n_off + k] if topics else None
-        off_score = max(offs, default=0.0)
-        off_label = self.labels[offs.index(off_score)] if offs else None
+            if reported >= WITNESS_SHARE * topics.max():
+                keep = np.zeros(len(topics), dtype=bool)
+                keep[self.report_at] = True
+                topics = np.where(keep, topics, 0.0)
+        k = int(topics.argmax())
+        best = float(topics[k])
+        section = self.topic_sections[k]
+        other = topics[self.section_codes != self.section_codes[k]]
+        runner = float(other.max()) if len(other) else 0.0
+        o = int(offs.argmax()) if len(offs) else -1
+        off_score = float(offs[o]) if o >= 0 else 0.0
         scoped = self.in_scope(text, feats)
-        if best_topic is None or best < self.MIN_SCORE or off_score > best or (not scoped and best < self.MIN_SCORE_NO_SCOPE):
-            contact = self.pack.contact(self.pack.offtopics[off_label[1]].ask) if off_label and off_score >= best else self.default_contact
-            return self._unknown(contact, max(off_score, 1 - best))
-        runner = max(topics[:k] + topics[k + 1:], default=0.0)
-        confidence = min(1.0, best * 0.6 + (best - runner) * 1.5 + 0.25)
-        return self._from_topic(self.pack.topics[best_topic[1]], text, confidence)
+        top3 = np.argpartition(-topics, 2)[:3] if len(topics) > 3 else range(len(topics))
+        x = {"best": best, "margin": best - runner, "scope_margin": best - off_score,
+             "lexical": float(lexical[self.n_off + k]), "semantic": float(semantic[self.n_off + k]), "scoped": float(scoped),
+             "agree": float(sum(self.topic_sections[j] == section for j in top3) / 3)}
+        form = self.form.log_odds(text)
+        x["form"] = form
+        refuse = best < self.MIN_SCORE or off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN \
+            or (not scoped and best < self.MIN_SCORE_NO_SCOPE)
+        if features is not None:
+            features.update(x, kind="unknown" if refuse else "answer")
+        if refuse:
+            x["scope_margin"] = off_score - best
+            if features is not None:
+                features["scope_margin"] = x["scope_margin"]
+            by_scope = off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN or off_score >= best
+            # The group's contact only when the question reads like the group: an opening like "where do I
+            # find..." says the question is not for the guidelines, not who can answer it.
+            group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope and semantic[o] >= self.GROUP_SEMANTIC else None
+            if group and group.kind == "smalltalk" and len(text.split()) > SMALLTALK_WORDS:
+                group = None  # "where do I find the canteen menu" is not small talk, whatever it opens with
+            return self._unknown(group, self.calibration.confidence("unknown", x))
+        confidence = self.calibration.confidence("answer", x)
+        topic = self.pack.topics[self.labels[self.n_off + k][1]]
+        if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
+            # No listed situation is close: answer from the guideline that governs it, with its conditions.
+            return self._general(topic, text, confidence)
+        if confidence < self.UNSURE:
+            alt = next((int(j) for j in np.argsort(-topics) if self.topic_sections[j] != section), None)
+            alt_topic = self.pack.topics[self.labels[self.n_off + alt][1]] if alt is not None else None
+            return self._from_topic(topic, text, confidence, unsure=alt_topic)
+        return self._from_topic(topic, text, confidence)
 
-    def _unknown(self, contact: str, confidence: float) -> Answer:
-        text = (f"{VERDICT_LABELS['unknown']}. The social media guidelines don't say anything about that, "
-                f"so I won't guess. Please ask {contact}.")
-        return Answer("unknown", None, text, (), min(1.0, max(0.0, confidence)), self.pack.version, ask=contact)
-
-    def _from_topic(self, topic: Topic, question: str, confidence: float) -> Answer:
-        verdict = topic.verdict
-        if verdict == "conditional" and UNMET_CONDITION.search(fold(question)):
-            verdict = "not_allowed"
+    def _general(self, topic: Topic, question: str, confidence: float) -> Answer:
+        if UNMET_CONDITION.search(fold(question)):
+            # "...before it's announced": the condition the governing guideline sets is not met.
+            answer = self._from_topic(topic, question, confidence)
+            if answer.verdict != "not_allowed" and topic.verdict != "allowed":
+                answer = dataclasses.replace(answer, verdict="not_allowed", answer=answer.answer.replace(
+                    VERDICT_LABELS[answer.verdict] + ".", VERDICT_LABELS["not_allowed"] + ". As you describe it, the condition is not met.", 1))
+            return dataclasses.replace(answer, kind="general")
         section = self.pack.section(topic.section)
         quote = topic.quote or section.text
         contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
-        lines = [f"{VERDICT_LABELS[verdict]}. {topic.answer}"]
-        if verdict == "not_allowed" and topic.verdict == "conditional":
-            lines.append("As you describe it, the condition below is not met.")
+        lines = [f"{VERDICT_LABELS['conditional']}. The guidelines don't list this exact situation; the guideline that governs it is "
+                 f"{section.title}. The closest listed case: {topic.answer}"]
         if topic.conditions:
             lines.append("Conditions:")
             lines += [f"- {c}" for c in topic.conditions]
         lines.append(f"Guideline: {section.title}: \u201c{quote}\u201d")
         lines.append(f"Unsure? Ask {contact}.")
+        return Answer("conditional", topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),), confidence,
+                      self.pack.version, topic.id, topic.conditions, contact, topic.report, "general")
+
+    def _unknown(self, group: OffTopic | None, confidence: float) -> Answer:
+        contact = self.pack.contact(group.ask) if group and group.ask != "default" else self.default_contact
+        confidence = min(1.0, max(0.0, confidence))
+        if group and group.kind == "smalltalk":
+            text = group.reply or "Happy to help: ask me what you may post or share, or say \"help\"."
+            return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="smalltalk")
+        if group and group.kind in ("fact", "howto", "write"):
+            why = {"fact": "That is a question of fact, not of what the social media guidelines allow",
+                   "howto": "That is a how-to question, not one of what the social media guidelines allow",
+                   "write": "I don't write content"}[group.kind]
+            text = f"{VERDICT_LABELS['unknown']}. {why}. " + (group.reply + " " if group.reply else "") + f"Please ask {contact}."
+            return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
+        text = (f"{VERDICT_LABELS['unknown']}. The social media guidelines don't say anything about that, "
+                f"so I won't guess. Please ask {contact}.")
+        return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
+
+    def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
+        verdict = topic.verdict
+        folded = fold(question)
+        unmet = verdict == "conditional" and UNMET_CONDITION.search(folded)
+        if unmet:
+            verdict = "not_allowed"
+        section = self.pack.section(topic.section)
+        quote = topic.quote or section.text
+        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
+        lines = [f"{VERDICT_LABELS[verdict]}. {topic.answer}"]
+        if unmet:
+            lines.append("As you describe it, the condition below is not met.")
+        if topic.conditions:
+            lines.append("Conditions:")
+            lines += [f"- {c}" for c in topic.conditions]
+        citations = [Citation(topic.section, section.title, quote)]
+        lines.append(f"Guideline: {section.title}: \u201c{quote}\u201d")
+        if unsure is not None:
+            alt = self.pack.section(unsure.section)
+            alt_quote = unsure.quote or alt.text
+            citations.append(Citation(unsure.section, alt.title, alt_quote))
+            lines.insert(1, "I'm not sure this is your situation: check the other closest guideline below too.")
+            lines.append(f"Or perhaps: {alt.title}: \u201c{alt_quote}\u201d")
+        lines.append(f"Unsure? Ask {contact}." if unsure is None else f"Please check with {contact} before you post.")
         if topic.report:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
-        return Answer(verdict, topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),),
-                      confidence, self.pack.version, topic.id, topic.conditions, contact, topic.report)
+        return Answer(verdict, topic.section, "\n".join(lines), tuple(citations), confidence, self.pack.version, topic.id,
+                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
 
 
 def _clean(question: str) -> str:

@@ -2,7 +2,9 @@
 
 A pack is four files: `pack.toml` (identity, contacts), `policy.md` (sectioned guideline
 text), `answers.toml` (situations turned into verdicts) and `quiz.toml` (the question bank),
-plus an optional `lexicon.toml` (synonyms and platform names for matching).
+plus optional `lexicon.toml` (synonyms and platform names for matching), `scope.toml` (kinds of
+message the guidelines do not answer), `checks.toml` (draft-check rules and detectors) and
+`calibration.toml` (how match scores map to a confidence).
 Every problem is reported with its file and line; `load_pack` raises `PackError` listing all.
 """
 
@@ -13,7 +15,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.check.rules import parse_checks
+from bot.check.rules import parse_checks, parse_detectors
+from bot.policy.calibration import Calibration
 
 VERDICTS = ("allowed", "not_allowed", "conditional", "info")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*\{#([a-z0-9][a-z0-9.-]*)\}\s*$")
@@ -61,8 +64,15 @@ class Topic:
 
 @dataclass(frozen=True)
 class OffTopic:
+    """Messages the guidelines do not answer, with who helps instead (`kind` and `reply` from scope.toml)."""
+
     ask: str
     examples: tuple[str, ...]
+    kind: str = "other"
+    reply: str = ""
+
+
+SCOPE_KINDS = ("fact", "howto", "smalltalk", "write", "other-policy")
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,8 @@ class Pack:
     platforms: tuple[str, ...] = ()
     checks: list = field(default_factory=list)
     compounds: dict[tuple[str, str], str] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
+    detectors: list = field(default_factory=list)
 
     def section(self, section_id: str) -> Section:
         """The section with this id, or its top-level parent's when the sub-id is unknown."""
@@ -237,6 +249,27 @@ def _topics(reader: _Reader, data: dict, lines: list[str], sections: dict[str, S
     return topics, offtopics
 
 
+def _scope(reader: _Reader, data: dict, lines: list[str], contacts: dict[str, str]) -> list[OffTopic]:
+    """The [[scope]] groups of scope.toml: kinds of message that are not questions for the guidelines."""
+    name = "scope.toml"
+    groups: list[OffTopic] = []
+    where = _table_lines(lines, "scope")
+    for i, raw in enumerate(data.get("scope", [])):
+        line = where[i] if i < len(where) else 0
+        kind, ask = str(raw.get("kind", "")), str(raw.get("ask", "default"))
+        examples = _text_list(raw.get("examples"))
+        if kind not in SCOPE_KINDS:
+            reader.problem(name, line, f"scope kind must be one of {', '.join(SCOPE_KINDS)}")
+            continue
+        if not examples:
+            reader.problem(name, line, f"scope {kind!r} needs a list of examples")
+            continue
+        if ask != "default" and ask not in contacts:
+            reader.problem(name, line, f"scope {kind!r}: ask {ask!r} is not a key of [contacts] in pack.toml")
+        groups.append(OffTopic(ask, examples, kind, str(raw.get("reply", "")).strip()))
+    return groups
+
+
 def _questions(reader: _Reader, data: dict, lines: list[str], sections: dict[str, Section]) -> list[Question]:
     name = "quiz.toml"
     questions: list[Question] = []
@@ -306,6 +339,8 @@ def load_pack(folder: str | Path) -> Pack:
         reader.problem("policy.md", 0, "file is missing")
     answers, answer_lines = reader.toml("answers.toml")
     topics, offtopics = _topics(reader, answers, answer_lines, sections, contacts) if sections and answer_lines else ([], [])
+    scope, scope_lines = reader.toml("scope.toml", required=False)
+    offtopics += _scope(reader, scope, scope_lines, contacts) if scope_lines else []
     quiz, quiz_lines = reader.toml("quiz.toml")
     questions = _questions(reader, quiz, quiz_lines, sections) if sections and quiz_lines else []
     lexicon, _ = reader.toml("lexicon.toml", required=False)
@@ -329,7 +364,12 @@ def load_pack(folder: str | Path) -> Pack:
     checks_data, checks_lines = reader.toml("checks.toml", required=False)
     checks = parse_checks(checks_data, checks_lines, set(sections), lambda line, msg: reader.problem("checks.toml", line, msg)) \
         if sections and checks_lines else []
+    detectors = parse_detectors(checks_data, checks_lines, set(sections), lambda line, msg: reader.problem("checks.toml", line, msg)) \
+        if sections and checks_lines else []
+    calibration_data, calibration_lines = reader.toml("calibration.toml", required=False)
+    calibration = Calibration.from_data(calibration_data, lambda msg: reader.problem("calibration.toml", 1, msg)) \
+        if calibration_lines else Calibration()
     if reader.problems:
         raise PackError(reader.problems)
     return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
-                sections, topics, offtopics, questions, synonyms, platforms, checks, compounds)
+                sections, topics, offtopics, questions, synonyms, platforms, checks, compounds, calibration, detectors)

@@ -135,3 +135,111 @@ def test_a_company_word_right_before_a_platform_reads_as_a_work_account(engine):
     assert "~work_account" in features("my employer's TikTok")
     assert "~work_account" not in features("can I post about my company on LinkedIn")
     assert engine.answer("Can I promote my side business on our corporate Instagram?").section == "separate-accounts"
+
+
+# ------------------------------------------------------------------ issue 14: scope, honesty, the semantic layer
+
+@pytest.mark.parametrize("message", ["thanks!", "hi there", "who are you?"])
+def test_small_talk_gets_a_friendly_line_not_a_refusal(engine, message):
+    answer = engine.answer(message)
+    assert answer.verdict == "unknown" and answer.kind == "smalltalk"
+    assert "Not covered" not in answer.answer and "Verdict" not in answer.answer
+
+
+@pytest.mark.parametrize("message, contact", [
+    ("write a thread about my new job", "Communications"),
+    ("how do I change my username on reddit", "IT"),
+])
+def test_requests_for_content_and_how_tos_are_not_policy_questions(engine, message, contact):
+    answer = engine.answer(message)
+    assert answer.verdict == "unknown" and answer.section is None and contact in answer.answer
+
+
+def test_scope_examples_are_pack_data(pack):
+    kinds = {o.kind for o in pack.offtopics}
+    assert {"fact", "howto", "smalltalk", "write", "other-policy"} <= kinds
+
+
+def test_an_unsure_answer_says_so_and_shows_two_guidelines(engine, monkeypatch):
+    monkeypatch.setattr(engine, "UNSURE", 1.01)  # every answer below it: the unsure path, whatever the question
+    answer = engine.answer("Can I tweet a screenshot of our internal dashboard?")
+    assert answer.kind == "unsure" and "not sure" in answer.answer
+    assert len(answer.citations) == 2 and answer.citations[0].section != answer.citations[1].section
+    assert len(answer.to_json()["citations"]) == 2
+
+
+def test_no_listed_situation_answers_from_the_governing_guideline(engine, monkeypatch):
+    monkeypatch.setattr(engine, "SITUATION_MIN", 99.0)  # no situation is close enough: the governing guideline answers, "it depends"
+    answer = engine.answer("Can I tweet a screenshot of our internal dashboard?")
+    assert answer.verdict == "conditional" and answer.kind == "general" and answer.section == "confidentiality-privacy"
+    assert "don't list this exact situation" in answer.answer
+
+
+def test_confidence_is_calibrated_from_the_pack(pack):
+    from bot.policy.calibration import FEATURES
+
+    assert set(pack.calibration.models) == {"answer", "unknown"}
+    assert all(len(m.weights) == len(FEATURES) for m in pack.calibration.models.values())
+
+
+def test_confidence_of_0_8_is_right_at_least_92_percent_on_the_realistic_dev_set(engine):
+    from bench.quality import read, score_questions
+
+    scores = score_questions(engine, read(str(eval_dir() / "policy-questions.real.dev.jsonl")))
+    assert scores["conf80_precision"] >= 0.92 and scores["conf80_share"] >= 0.1
+
+
+def test_realistic_dev_set_stays_above_its_measured_floor(engine):
+    # Not the issue's targets (those are for hidden sets): a floor a little under today's figures, so a
+    # change that makes the engine worse on realistic questions is noticed.
+    from bench.quality import read, score_questions
+
+    s = score_questions(engine, read(str(eval_dir() / "policy-questions.real.dev.jsonl")))
+    assert s["section"] >= 0.68 and s["verdict"] >= 0.70 and s["refused"] >= 0.75 and s["false_refusals"] <= 0.04
+
+
+def test_the_embeddings_are_checked_against_their_recorded_hash(tmp_path):
+    import shutil
+
+    from bot.policy.semantic import MODEL_DIR, Encoder, ModelError
+
+    for name in ("source.json", "tokenizer.json"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    raw = bytearray((MODEL_DIR / "embeddings.npy").read_bytes())
+    raw[-1] ^= 1
+    (tmp_path / "embeddings.npy").write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match="SHA-256"):
+        Encoder(["a"], tmp_path)
+
+
+def test_the_semantic_layer_meets_paraphrases_with_no_shared_word(engine):
+    a, b, c = engine.encoder.encode(["can I share our unreleased roadmap", "may I post the upcoming product plans", "my laptop fan is loud"])
+    assert float(a @ b) > float(a @ c)
+
+
+def test_our_wordpiece_matches_the_reference_tokenizer():
+    tokenizers = pytest.importorskip("tokenizers")
+    from bot.policy.semantic import MODEL_DIR, _load
+
+    _, ours, _ = _load(str(MODEL_DIR))
+    reference = tokenizers.Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
+    reference.no_padding()
+    reference.no_truncation()
+    texts = [json.loads(line).get("question") or json.loads(line).get("draft")
+             for f in sorted(eval_dir().glob("*.jsonl")) + sorted(DATA.glob("*.jsonl")) for line in f.read_text().splitlines() if line.strip()]
+    texts += ["Café naïve résumé — “quoted” 東京 emoji 😀 tab\there", "x" * 150, "AKIAIOSFODNN7EXAMPLE ghp_abc/def:ghi",
+              "a\u200bb \x07ctrl", "ﬁne ½ Ⅻ", "LinkedIn's #hashtags & @mentions!!"]
+    for text in texts:
+        assert ours.ids(text) == reference.encode(text, add_special_tokens=False).ids, text
+
+
+def test_cards_for_small_talk_and_unsure_answers(engine, monkeypatch):
+    from bot.core import answer_reply
+
+    small = answer_reply(engine.answer("thanks!"))
+    assert small.card.badge == "" and not small.card.title and small.card.body == small.text
+    monkeypatch.setattr(engine, "UNSURE", 1.01)
+    unsure = answer_reply(engine.answer("Can I tweet a screenshot of our internal dashboard?"))
+    names = [name for name, _ in unsure.card.fields]
+    assert unsure.card.badge == "not_allowed" and names == ["Guideline", "Or perhaps"]
+    assert unsure.card.title.count("Not allowed") == 1 and "not sure" in unsure.card.body

@@ -135,3 +135,23 @@ def test_compounds_must_pair_two_known_concepts(pack_copy):
     problems = _problems(pack_copy)
     assert "lexicon.toml:1: [compounds] work_account: 'company' must name two concepts" in problems
     assert "lexicon.toml:1: [compounds] work_account: unknown concept 'platfrom'" in problems
+
+
+def test_a_broken_scope_file_is_named_with_file_and_line(pack_copy):
+    (pack_copy / "scope.toml").write_text('[[scope]]\nkind = "gossip"\nexamples = ["x"]\n\n[[scope]]\nkind = "fact"\nask = "nobody"\nexamples = ["y"]\n')
+    with pytest.raises(PackError) as err:
+        load_pack(pack_copy)
+    messages = [str(p) for p in err.value.problems]
+    assert any(m.startswith("scope.toml:1:") and "kind must be one of" in m for m in messages)
+    assert any(m.startswith("scope.toml:5:") and "not a key of [contacts]" in m for m in messages)
+
+
+def test_a_broken_calibration_or_detector_is_named_with_file_and_line(pack_copy):
+    (pack_copy / "calibration.toml").write_text("[answer]\nweights = [1, 2]\nbias = 0\n")
+    checks = pack_copy / "checks.toml"
+    checks.write_text(checks.read_text() + '\n[[detector]]\nid = "x"\nsection = "nowhere"\nseverity = "high"\nreason = "r"\nsuggest = "s"\nexamples = ["a b c"]\n')
+    with pytest.raises(PackError) as err:
+        load_pack(pack_copy)
+    messages = [str(p) for p in err.value.problems]
+    assert any(m.startswith("calibration.toml:") and "needs weights" in m for m in messages)
+    assert any(m.startswith("checks.toml:") and "unknown section 'nowhere'" in m for m in messages)

@@ -1,0 +1,104 @@
+"""Answer and draft-check quality on question and draft sets, in one process (no timing).
+
+Scores like `tests/eval/score.py` and `score_drafts.py`, plus what those do not: the precision of
+answers with confidence >= 0.8 (an in-scope answer is right when section and verdict are; an
+out-of-scope one when it is `unknown`) and the share of answers that confident.
+
+    python -m bench.quality questions.jsonl [...] [--drafts drafts.jsonl ...] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import content
+from bot.check.checker import Checker
+from bot.policy.pack import load_pack
+from bot.policy.service import load_policy
+
+
+def _matches(section, expected) -> bool:
+    return bool(section) and any(section == e or section.startswith(e + ".") for e in expected)
+
+
+def score_questions(engine, rows: list[dict], misses: bool = False) -> dict:
+    """Metrics of one question set."""
+    n = m = sec = ver = both = refused = false_ref = 0
+    confident = confident_right = 0
+    for q in rows:
+        a = engine.answer(q["question"])
+        oos = q["verdicts"] == ["unknown"]
+        s_ok = oos or _matches(a.section, q["sections"])
+        v_ok = a.verdict in q["verdicts"]
+        if oos:
+            m += 1
+            refused += a.verdict == "unknown"
+        else:
+            n += 1
+            sec += s_ok
+            ver += v_ok
+            both += s_ok and v_ok
+            false_ref += a.verdict == "unknown"
+        if a.confidence >= 0.8:
+            confident += 1
+            confident_right += s_ok and v_ok
+        if misses and not (s_ok and v_ok):
+            print(f"  MISS {q.get('id')}: {q['question'][:90]!r} -> {a.verdict}/{a.section} ({a.confidence:.2f}) "
+                  f"want {q['verdicts']}/{q['sections']}")
+    return {"section": sec / max(n, 1), "verdict": ver / max(n, 1), "both": both / max(n, 1),
+            "refused": refused / max(m, 1), "false_refusals": false_ref / max(n, 1),
+            "conf80_precision": confident_right / max(confident, 1), "conf80_share": confident / max(len(rows), 1),
+            "n": len(rows)}
+
+
+def score_drafts(checker, rows: list[dict], misses: bool = False) -> dict:
+    """Metrics of one draft set."""
+    ver = flagged = risky = clean = blocked = 0
+    for d in rows:
+        r = checker.check(d["draft"])
+        v_ok = r.verdict in d["verdicts"]
+        ver += v_ok
+        hit = True
+        if d["sections"]:
+            risky += 1
+            hit = any(_matches(f.section, d["sections"]) for f in r.findings)
+            flagged += hit
+        else:
+            clean += 1
+            blocked += r.verdict == "do_not_post"
+        if misses and not (v_ok and hit):
+            print(f"  MISS {d.get('id')}: {d['draft'][:90]!r} -> {r.verdict} {[f.section for f in r.findings]} "
+                  f"want {d['verdicts']} {d['sections']}")
+    return {"verdict": ver / len(rows), "flagged": flagged / max(risky, 1), "clean_blocked": blocked / max(clean, 1),
+            "n": len(rows)}
+
+
+def read(path: str) -> list[dict]:
+    """Rows of a JSON-lines file."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def main() -> None:
+    """Print the metrics of every set given."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("questions", nargs="*")
+    parser.add_argument("--drafts", nargs="*", default=[])
+    parser.add_argument("--misses", action="store_true")
+    args = parser.parse_args()
+    pack, engine = load_policy(None, content.default_dir())
+    for path in args.questions:
+        s = score_questions(engine, read(path), args.misses)
+        print(f"{Path(path).name} ({s['n']}): section {s['section']:.3f} verdict {s['verdict']:.3f} both {s['both']:.3f} "
+              f"refused {s['refused']:.3f} false-ref {s['false_refusals']:.3f} "
+              f"conf>=0.8 precision {s['conf80_precision']:.3f} (share {s['conf80_share']:.2f})")
+    checker = Checker(load_pack(content.default_dir()))
+    for path in args.drafts:
+        s = score_drafts(checker, read(path), args.misses)
+        print(f"{Path(path).name} ({s['n']}): verdict {s['verdict']:.3f} flagged {s['flagged']:.3f} "
+              f"clean blocked {s['clean_blocked']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
