@@ -28,7 +28,10 @@ HELP_TEXT = (
     "- \"check: <your draft post>\": I check a draft before you post it.\n"
     "- \"help\": this message."
 )
-HELP_WORDS = re.compile(r"^\s*(?:/?help|\?|hi|hello|hey|start|menu)\s*[.!?]*\s*$", re.I)
+# Matched with fullmatch on the stripped text: one \s* between the word and its punctuation, never two in a row
+# (two let "help" + 40,000 spaces + "x" backtrack quadratically).
+HELP_WORDS = re.compile(r"(?:/?help|\?|hi|hello|hey|start|menu)\s*[.!?]*", re.I)
+MAX_TEXT = 8000  # any message longer is refused before a handler looks at it (questions are capped at 2,000)
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,14 @@ class Core:
         self.on_answer = on_answer
         self.handlers: list[Handler] = list(handlers or [])
         self.handlers += [
-            Handler("help", lambda m: m.kind == "message" and bool(HELP_WORDS.match(m.text)), self._help),
+            Handler("help", lambda m: m.kind == "message" and bool(HELP_WORDS.fullmatch(m.text.strip())), self._help),
             Handler("ask", lambda m: m.kind == "message", self._ask),
         ]
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one incoming message or action."""
+        if len(incoming.text) > MAX_TEXT:
+            return [Reply("That message is too long for me: ask one question of up to 2,000 characters.", private=True)]
         for handler in self.handlers:
             if handler.check(incoming):
                 try:

@@ -45,8 +45,8 @@ def check_reply(result: CheckResult, pack: Pack) -> Reply:
 
 
 def _word(*words: str) -> Callable[[Incoming], bool]:
-    pattern = re.compile(r"^\s*/?(?:" + "|".join(words) + r")\s*[.!]?\s*$", re.I)
-    return lambda m: m.kind == "message" and bool(pattern.match(m.text))
+    pattern = re.compile(r"/?(?:" + "|".join(words) + r")\s*[.!]?", re.I)  # fullmatch on stripped text: linear
+    return lambda m: m.kind == "message" and bool(pattern.fullmatch(m.text.strip()))
 
 
 def _action(*ids: str) -> Callable[[Incoming], bool]:

@@ -165,10 +165,15 @@ class Store:
     def first_time(self, event_id: str) -> bool:
         """Record a platform event id; False when it was seen before (a retry)."""
         try:
-            self.write(lambda db: db.execute("INSERT INTO seen_events (event_id, at) VALUES (?, ?)", [event_id, time.time()]))
+            now = time.time()
+            self.write(lambda db: db.execute("INSERT INTO seen_events (event_id, at) VALUES (?, ?)", [event_id, now - now % 3600]))
             return True
         except sqlite3.IntegrityError:
             return False
+
+    def forget_events(self, older_than: float) -> int:
+        """Drop event ids recorded before `older_than` (Slack retries within minutes: a day is plenty)."""
+        return self.write(lambda db: db.execute("DELETE FROM seen_events WHERE at < ?", [older_than]).rowcount)
 
     def close(self) -> None:
         """Checkpoint the WAL and close."""

@@ -336,7 +336,10 @@ class SlackChannel:
         @app.view(render.FORM_CALLBACK)
         @tolerant
         async def form_submitted(ack, body):
-            replies = await self.core.handle(inbound.from_view_submission(body))
+            incoming = inbound.from_view_submission(body)
+            if incoming.action_id.startswith("case.") and incoming.action_id not in ("case.verify", "case.reply"):
+                await self.check_reviewer(incoming.user_key)  # a reviewer removed meanwhile is refused here too
+            replies = await self.core.handle(incoming)
             errors = next((r.field_errors for r in replies if r.field_errors), ())
             form = _form_reply(replies)
             if errors:

@@ -19,6 +19,7 @@ import logging
 import re
 import time
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -43,7 +44,7 @@ from bot.store import Store
 
 log = logging.getLogger("smpolicy.teams")
 HANDLED = ("message", "conversationUpdate", "invoke")
-REVIEWERS_HERE = re.compile(r"^\s*reviewers here\s*[.!]?\s*$", re.I)
+REVIEWERS_HERE = re.compile(r"reviewers here\s*[.!]?", re.I)  # fullmatch on the stripped text: linear
 # Reporter actions among the case.* ones; every other case.* action (and the list) is a reviewer's.
 REPORTER_ACTIONS = frozenset({"case.lookup", "case.verify", "case.reply"})
 # Actions that only show a form (no change): the only ones a dialog may run again to show its form with errors.
@@ -119,7 +120,7 @@ class TeamsChannel(TeamsActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity.serialize()
         incoming = inbound.to_incoming(activity)
-        if incoming.kind == "message" and REVIEWERS_HERE.match(incoming.text):
+        if incoming.kind == "message" and REVIEWERS_HERE.fullmatch(incoming.text.strip()):
             await self.send(turn_context, [await self.make_reviewers_channel(turn_context, activity)])
             return
         if incoming.form:
@@ -326,6 +327,9 @@ class TeamsChannel(TeamsActivityHandler):
     # ---------------------------------------------------------------- HTTP
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        if not self.authenticated and not inbound.loopback_host(urlsplit("//" + request.host).hostname or ""):
+            # Emulator mode is for this machine: a rebound DNS name (a page elsewhere posting here) is refused.
+            return web.json_response({"error": "host: not a loopback name"}, status=403)
         if request.content_type != "application/json":
             return web.json_response({"error": "activities are application/json"}, status=415)
         try:

@@ -101,7 +101,10 @@ class CaseBook:
         return row[0] if row else None
 
     def audit(self, reviewer: str, action: str, ref: str) -> None:
-        self.store.write(lambda db: db["audit"].insert({"at": self.clock(), "reviewer": reviewer, "action": action, "ref": ref}))
+        # A message's audit time is kept to the hour like the message: exact times of reviewers' messages would
+        # bracket a reporter's reply between them (the thread's order is known).
+        at = hour_of(self.clock()) if action == "message" else self.clock()
+        self.store.write(lambda db: db["audit"].insert({"at": at, "reviewer": reviewer, "action": action, "ref": ref}))
 
     def audit_log(self, ref: str | None = None) -> list[dict]:
         if ref:

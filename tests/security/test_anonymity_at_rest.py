@@ -92,3 +92,27 @@ async def test_the_wal_orders_a_filing_between_exactly_timed_writes(tmp_path):
         # and the health probes write a counter, not their time.
         assert ref.encode() not in wal
         assert second < 1_000_000 and first < 1_000_000, "a health probe stored its time"
+
+
+async def test_a_reporters_reply_is_not_timed_by_the_reviewers_audit_rows(tmp_path):
+    """`report_messages.at` is rounded to the hour, but its `id` is an insertion counter shared by reviewers' and
+    reporters' messages, and every reviewer message also writes an audit row with the exact time (`audit.at`).
+    The reporter's reply sits between two reviewer messages whose audit times are seconds apart: the admin reads
+    when the reporter answered to within those seconds, not the hour (and a reply at 23:14 narrows who it was)."""
+    app = create_app(settings_for(tmp_path, web_reviewers=("rev",), report_notify_delay=0, quiz_rounds=False))
+    async with TestClient(TestServer(app)) as client:
+        [form] = await act(client, "reporter", "report.open")
+        [filed] = await act(client, "reporter", "report.submit", form["card"]["submit"]["value"], {"what": "words"})
+        fields = dict(filed["card"]["fields"])
+        ref, code = fields["Case"], fields["Follow-up code"]
+        await act(client, "rev", "case.send", ref, {"message": "Can you tell us more?"})
+        await asyncio.sleep(1.0)
+        [view] = await act(client, "reporter", "case.verify", "-", {"ref": ref, "code": code})
+        await act(client, "reporter", "case.reply", view["card"]["submit"]["value"], {"message": "It was on Tuesday."})
+        await asyncio.sleep(1.0)
+        await act(client, "rev", "case.send", ref, {"message": "Thanks."})
+        db = app[STORE].db
+        authors = [a for (a,) in db.execute("SELECT author FROM report_messages WHERE ref = ? ORDER BY id", [ref])]
+        times = [t for (t,) in db.execute("SELECT at FROM audit WHERE ref = ? AND action = 'message' ORDER BY id", [ref])]
+        bracketed = authors == ["reviewer", "reporter", "reviewer"] and len(times) == 2 and 0 < times[1] - times[0] < 3600  # the same hour is all an admin may learn
+        assert not bracketed, f"the reporter answered between {times[0]:.3f} and {times[1]:.3f} ({times[1] - times[0]:.1f} s)"
