@@ -68,7 +68,9 @@ async def guard(request: web.Request, handler):
         # Every JSON a route might parse: the body itself, and any form field that holds JSON (Slack's payload,
         # under whatever percent-encoding of its name).
         candidates = [text]
-        if request.content_type == "application/x-www-form-urlencoded":
+        lowered = text.lower() if "%" in text else text
+        if request.content_type == "application/x-www-form-urlencoded" and any(
+                mark in lowered for mark in ("[", "{", "%5b", "%7b")):
             candidates += [value for values in parse_qs(text).values() for value in values if value.lstrip()[:1] in ("{", "[")]
         if any(too_deep(candidate) for candidate in candidates):
             return _error(400, f"body: JSON nested deeper than {MAX_DEPTH} levels")
