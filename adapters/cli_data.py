@@ -186,7 +186,7 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
     open_store(settings).close()  # the database must exist already: a send log in a new one would resend rounds
     require_key(settings)  # the app below would otherwise make a key file beside it
     from adapters.server import SCHEDULER, STORE, create_app
-    from bot.quiz.rounds import round_id
+    from bot.quiz.rounds import RoundResult, round_id
 
     app = create_app(settings)
     scheduler = app[SCHEDULER]
@@ -204,8 +204,16 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
             told.add(holder)
             print(f"quiz round {rid}: being sent by {holder}; waiting for it to finish or stop", file=sys.stderr, flush=True)
 
+    async def send() -> RoundResult:
+        result = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
+        while result.lost_lease:  # this process stalled past its lease: wait for the round again, finish what is left
+            again = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
+            again.sent += result.sent
+            result = again
+        return result
+
     try:
-        result = asyncio.run(scheduler.rounds.run(rid, scheduler.audiences, progress, waiting))
+        result = asyncio.run(send())
     finally:
         app[STORE].close()
     print(file=sys.stderr)

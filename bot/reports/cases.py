@@ -13,14 +13,14 @@ import secrets
 import time
 from collections.abc import Callable
 
-from bot.reports.crypto import Sealer, TamperedError
+from bot.reports.crypto import CODE_ALPHABET, Sealer, TamperedError
 from bot.store import Store
 
 STATUSES = ("new", "in_review", "closed")
 OPEN = ("new", "in_review")
 SESSION_SECONDS = 1800
 HOUR = 3600
-REF = re.compile(r"R-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
+REF = re.compile(f"R-[{CODE_ALPHABET}]{{6}}")
 
 
 def hour_of(ts: float) -> float:

@@ -20,11 +20,10 @@ import time
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
-from bot.reports.crypto import CodePool, Hasher, Sealer
+from bot.reports.crypto import CODE_ALPHABET, CodePool, Hasher, Sealer
 from bot.reports.limits import Limits
 from bot.store import Store
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ANONYMITY_NOTE = ("Your report is anonymous: reviewers see only what you write here, never who sent it; "
                   "don't include your own name or anything that identifies you.")
 URGENCY = (("Low", "low"), ("Normal", "normal"), ("Urgent: harm is ongoing", "urgent"))
@@ -88,7 +87,7 @@ def validate(form: dict[str, str], pack: Pack) -> dict[str, str]:
 
 
 def _new_ref() -> str:
-    return "R-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
+    return "R-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
 def notify_time(now: float, urgency: str, delay: float) -> tuple[float, float | None]:
