@@ -5,25 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import time
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
-
-def non_loopback_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (the interface a route would use), or None."""
-    for probe_target in ("198.51.100.1", "10.254.254.254"):  # no packet is sent: connect on UDP only picks the interface
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.connect((probe_target, 9))
-                address = probe.getsockname()[0]
-            except OSError:
-                continue
-        if not address.startswith("127.") and address != "0.0.0.0":
-            return address
-    return None
 
 
 class FakeConnector:

@@ -1,8 +1,11 @@
 """Issue 13, finding 1: Teams without an app id was open to the network. Each attack is sent over HTTP as
-the attacker would and is refused; the attacker's server (a stand-in connector on this machine's non-loopback
-address) never gets a single request, and nothing it names is stored."""
+the attacker would and is refused; the attacker's server never gets a single request, and nothing it names is
+stored. The attacker's URL names a host that is not loopback (`attacker.invalid`); this test resolves that name
+to a stand-in connector on 127.0.0.1, so that a regression would show as a request to it and no packet ever
+leaves the machine."""
 
 import json
+import socket
 import sqlite3
 
 import pytest
@@ -13,7 +16,7 @@ from adapters.teams.inbound import loopback_host, loopback_url
 from bot.messages import Reply
 from bot.settings import Settings
 from tests.fakes import teams_activities as a
-from tests.fakes.teams_connector import FakeConnector, non_loopback_address
+from tests.fakes.teams_connector import FakeConnector
 from tests.teams.conftest import running
 from tests.teams.test_teams_http import forged_jwt
 
@@ -21,15 +24,33 @@ TEAM = "19:made-up-team@thread.tacv2"
 ADMIN = {"user": "29:admin", "aad": "aad-admin", "conversation": "a:admin-chat", "name": "Ada Admin"}
 
 
+ATTACKER_HOST = "attacker.invalid"
+
+
+class Attacker:
+    """The attacker's server as the bot would see it: a non-loopback name, served on loopback here."""
+
+    def __init__(self, fake: FakeConnector):
+        self.fake = fake
+        self.url = fake.url.replace("127.0.0.1", ATTACKER_HOST)
+
+    @property
+    def requests(self) -> list[str]:
+        return self.fake.requests
+
+
 @pytest.fixture
-async def attacker():
-    """A server of the attacker's, reachable on a non-loopback address of this machine, with a 'team roster'."""
-    host = non_loopback_address()
-    if host is None:
-        pytest.skip("this machine has no non-loopback IPv4 address to put the attacker's server on")
-    fake = await FakeConnector(host=host).start()
+async def attacker(monkeypatch):
+    """A server of the attacker's with a 'team roster', whose name resolves (in this process) to 127.0.0.1."""
+    fake = await FakeConnector().start()
     fake.members[TEAM] = [{"id": "29:attacker", "aadObjectId": "aad-attacker", "name": "Mallory"}]
-    yield fake
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        return real("127.0.0.1" if host == ATTACKER_HOST else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    yield Attacker(fake)
     await fake.close()
 
 
