@@ -13,7 +13,7 @@ import time
 from aiohttp import web
 
 import content
-from adapters import logs
+from adapters import channels, logs
 from adapters.guard import guard
 from adapters.loopback import is_loopback_host
 from adapters.metrics import Metrics
@@ -40,6 +40,7 @@ NOTIFIER = web.AppKey("notifier", object)
 SCHEDULER = web.AppKey("scheduler", object)
 CODES = web.AppKey("codes", object)
 SLACK = web.AppKey("slack", object)
+CHANNEL_KEYS = {"slack": SLACK, "teams": TEAMS}
 
 
 def channel_of(path: str) -> str:
@@ -123,24 +124,11 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
     destinations: list[Destination] = []
     audiences: list[Audience] = []
-    if settings.slack_enabled:
-        from adapters.slack.app import SlackChannel
-
-        slack = SlackChannel(settings, bot, store)
-        slack.mount(app)
-        app[SLACK] = slack
-        destinations.append(Destination("slack", slack.review_ready, slack.notify_reviewers))
-        audiences.append(Audience("slack", slack.quiz_people, slack.deliver_quiz, slack.confirm_quiz))
-    if settings.teams_enabled:
-        # Mounted by intent only: with MicrosoftAppId (every activity authenticated) or SMPOLICY_TEAMS_EMULATOR=on
-        # (no authentication; `serve` refuses it on a non-loopback host). Otherwise /api/messages is a 404.
-        from adapters.teams.app import TeamsChannel
-
-        teams = TeamsChannel(settings, bot, store)
-        teams.mount(app)
-        destinations.append(Destination("teams", teams.review_ready, teams.notify_reviewers))
-        audiences.append(Audience("teams", teams.quiz_people, teams.deliver_quiz))
-        app[TEAMS] = teams
+    for channel in channels.enabled(settings, bot, store):
+        channel.mount(app)
+        app[CHANNEL_KEYS[channel.name]] = channel
+        destinations.append(Destination(channel.name, channel.review_ready, channel.notify_reviewers))
+        audiences.append(Audience(channel.name, channel.quiz_people, channel.deliver_quiz, channel.confirm_quiz))
     notifier = Notifier(bot, destinations, settings.report_retention_days)
     app[NOTIFIER] = notifier
     app.on_startup.append(notifier.start)

@@ -32,3 +32,11 @@ def test_rule_checker_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import aiohttp\nfrom slack_sdk.web import WebClient\n")
     assert {"aiohttp", "slack_sdk.web"} <= imported_modules(bad)
+
+
+def test_create_app_wires_channels_only_through_the_seam():
+    """The composition root names no platform: it loops over adapters/channels.py (a third channel is one folder)."""
+    server = imported_modules(ROOT / "adapters/server.py")
+    assert not [m for m in server if m.startswith(("adapters.slack", "adapters.teams"))]
+    text = (ROOT / "adapters/server.py").read_text(encoding="utf-8")
+    assert "SlackChannel" not in text and "TeamsChannel" not in text

@@ -87,7 +87,9 @@ def without_dialogs(replies: list[Reply]) -> list[Reply]:
 
 
 class SlackChannel:
-    """The Slack edge: inbound payloads to the core, replies back as Block Kit."""
+    """The Slack edge: inbound payloads to the core, replies back as Block Kit (a `Channel`, adapters/channels.py)."""
+
+    name = "slack"
 
     def __init__(self, settings: Settings, bot: Bot, store: Store):
         self.bot, self.core, self.store, self.pack = bot, bot.core, store, bot.core.pack

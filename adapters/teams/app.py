@@ -79,6 +79,8 @@ def _task(dialog: render.Dialog) -> TaskModuleResponse:
 class TeamsChannel(TeamsActivityHandler):
     """The Teams edge: botbuilder's TeamsActivityHandler; nothing of botbuilder leaks out of this folder."""
 
+    name = "teams"
+
     def __init__(self, settings: Settings, bot: CoreBot, store: Store):
         super().__init__()
         self.bot, self.core, self.store = bot, bot.core, store
@@ -319,6 +321,10 @@ class TeamsChannel(TeamsActivityHandler):
     async def quiz_people(self) -> list[str]:
         """Everyone with a stored conversation reference (they installed the app)."""
         return [r[0] for r in self.store.db.execute("SELECT user_key FROM teams_references ORDER BY user_key")]
+
+    async def confirm_quiz(self, user_key: str, round_id: str) -> bool | None:
+        """Teams cannot tell whether a proactive message arrived: None (a crashed send counts as delivered)."""
+        return None
 
     async def deliver_quiz(self, user_key: str, reply: Reply, round_id: str) -> None:
         if not await self.send_proactive(user_key, [reply]):
