@@ -199,12 +199,19 @@ class Engine:
 
     def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
         """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
-        query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
-        if not query:
+        # The same arithmetic as _unit(_weigh(feats)) restricted to known features, in one pass without dicts.
+        index, idf, log = self.features, self.idf, math.log
+        rows: list[int] = []
+        weights: list[float] = []
+        for f, c in feats.items():
+            row = index.get(f)
+            if row is not None:
+                rows.append(row)
+                weights.append((1 + log(c) if c > 1 else c) * idf.get(f, self.unknown_idf))
+        if not rows:
             return []
-        rows = [self.features[f] for f in query]
-        weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
-        scored = weights @ self.blend[rows]
+        norm = math.sqrt(sum(v * v for v in weights)) or 1.0
+        scored = np.array([v / norm for v in weights], dtype=np.float32) @ self.blend.take(rows, axis=0)
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
@@ -227,9 +234,10 @@ class Engine:
         lexical = self._combined(feats)
         if not len(lexical):
             lexical = np.zeros(len(self.labels), dtype=np.float32)
-        semantic = self.semantic(text).astype(np.float32)
-        fused = lexical + self.SEMANTIC_WEIGHT * semantic
-        fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
+        semantic = self.semantic(text)  # float32 already
+        fused = lexical + (semantic if self.SEMANTIC_WEIGHT == 1.0 else self.SEMANTIC_WEIGHT * semantic)
+        if self.OFF_SEMANTIC:
+            fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
         return fused, lexical, semantic
 
     def answer(self, question: str, features: dict | None = None) -> Answer:
