@@ -187,6 +187,9 @@ class Engine:
         self.topic_sections = [pack.topics[i].section.split(".")[0] for _, i in self.labels[self.n_off:]]
         codes = {name: c for c, name in enumerate(sorted(set(self.topic_sections)))}
         self.section_codes = np.array([codes[name] for name in self.topic_sections])
+        # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
+        self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
+        self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -262,7 +265,7 @@ class Engine:
         k = int(topics.argmax())
         best = float(topics[k])
         section = self.topic_sections[k]
-        other = topics[self.section_codes != self.section_codes[k]]
+        other = topics.take(self.others[k])
         runner = float(other.max()) if len(other) else 0.0
         o = int(offs.argmax()) if len(offs) else -1
         off_score = float(offs[o]) if o >= 0 else 0.0
@@ -337,9 +340,19 @@ class Engine:
         return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
 
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
+        unmet = topic.verdict == "conditional" and UNMET_CONDITION.search(fold(question)) is not None
+        # The text depends only on the topic, the unmet condition and the second guideline: built once each
+        # (a pack has a few dozen topics), not for every question.
+        key = (id(topic), unmet, id(unsure) if unsure is not None else None)
+        parts = self._rendered.get(key)
+        if parts is None:
+            parts = self._rendered[key] = self._render(topic, unmet, unsure)
+        verdict, text, citations, contact = parts
+        return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id,
+                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
+
+    def _render(self, topic: Topic, unmet: bool, unsure: Topic | None) -> tuple[str, str, tuple[Citation, ...], str]:
         verdict = topic.verdict
-        folded = fold(question)
-        unmet = verdict == "conditional" and UNMET_CONDITION.search(folded)
         if unmet:
             verdict = "not_allowed"
         section = self.pack.section(topic.section)
@@ -362,8 +375,7 @@ class Engine:
         lines.append(f"Unsure? Ask {contact}." if unsure is None else f"Please check with {contact} before you post.")
         if topic.report:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
-        return Answer(verdict, topic.section, "\n".join(lines), tuple(citations), confidence, self.pack.version, topic.id,
-                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
+        return verdict, "\n".join(lines), tuple(citations), contact
 
 
 def _clean(question: str) -> str:
