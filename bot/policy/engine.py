@@ -150,6 +150,8 @@ class Engine:
         order = sorted(range(len(docs)), key=lambda d: row_of[docs[d][0]])
         docs, texts = [docs[d] for d in order], [texts[d] for d in order]
         self.features = {f: i for i, f in enumerate(sorted(df))}
+        # Each known feature's row and weight in one lookup (the question's scoring path).
+        self._known = {f: (i, self.idf.get(f, self.unknown_idf)) for f, i in self.features.items()}
         asks: dict[tuple[str, int], list[bool]] = {}
         for label, feats in docs:
             asks.setdefault(label, []).append("~ask" in feats)
@@ -210,14 +212,14 @@ class Engine:
     def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
         """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
         # The same arithmetic as _unit(_weigh(feats)) restricted to known features, in one pass without dicts.
-        index, idf, log = self.features, self.idf, math.log
+        known, log = self._known, math.log
         rows: list[int] = []
         weights: list[float] = []
         for f, c in feats.items():
-            row = index.get(f)
-            if row is not None:
-                rows.append(row)
-                weights.append((1 + log(c) if c > 1 else c) * idf.get(f, self.unknown_idf))
+            hit = known.get(f)
+            if hit is not None:
+                rows.append(hit[0])
+                weights.append((1 + log(c) if c > 1 else c) * hit[1])
         if not rows:
             return []
         norm = math.sqrt(sum(v * v for v in weights)) or 1.0
