@@ -119,6 +119,7 @@ class Engine:
     OFF_SEMANTIC = 0.0  # extra semantic weight for the out-of-scope groups (they differ in form more than in words)
     GROUP_SEMANTIC = 0.45  # an out-of-scope group names the contact only from this semantic score
     GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
+    PROJECTED = 4096  # token projections kept for the semantic scores (each sem_blend rows x 4 bytes)
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
 
     def __init__(self, pack: Pack, contact: str | None = None):
@@ -149,6 +150,8 @@ class Engine:
         order = sorted(range(len(docs)), key=lambda d: row_of[docs[d][0]])
         docs, texts = [docs[d] for d in order], [texts[d] for d in order]
         self.features = {f: i for i, f in enumerate(sorted(df))}
+        # Each known feature's row and weight in one lookup (the question's scoring path).
+        self._known = {f: (i, self.idf.get(f, self.unknown_idf)) for f, i in self.features.items()}
         asks: dict[tuple[str, int], list[bool]] = {}
         for label, feats in docs:
             asks.setdefault(label, []).append("~ask" in feats)
@@ -182,11 +185,20 @@ class Engine:
         self.sem_docs = vectors
         self.sem_centroids = sem_centroids
         self.sem_blend = np.vstack([0.7 * vectors, 0.3 * sem_centroids]).astype(np.float32)  # one product scores both
+        # Token projections (see _sem_scored): at most PROJECTED tokens (13.6 MB at 830 rows), filled as tokens are met.
+        center = self.encoder.center
+        self._proj_center = self.sem_blend @ center if center is not None else np.zeros(self.sem_blend.shape[0], dtype=np.float32)
+        self._proj = np.empty((min(self.PROJECTED, self.encoder.vectors.shape[0]), self.sem_blend.shape[0]), dtype=np.float32)
+        self._proj_slot = np.full(self.encoder.vectors.shape[0], -1, dtype=np.intp)
+        self._proj_used = 0
         self.calibration: Calibration = pack.calibration
         self.form = Form([e for t in pack.topics for e in t.examples], [e for o in pack.offtopics for e in o.examples])
         self.topic_sections = [pack.topics[i].section.split(".")[0] for _, i in self.labels[self.n_off:]]
         codes = {name: c for c, name in enumerate(sorted(set(self.topic_sections)))}
         self.section_codes = np.array([codes[name] for name in self.topic_sections])
+        # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
+        self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
+        self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -199,12 +211,19 @@ class Engine:
 
     def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
         """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
-        query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
-        if not query:
+        # The same arithmetic as _unit(_weigh(feats)) restricted to known features, in one pass without dicts.
+        known, log = self._known, math.log
+        rows: list[int] = []
+        weights: list[float] = []
+        for f, c in feats.items():
+            hit = known.get(f)
+            if hit is not None:
+                rows.append(hit[0])
+                weights.append((1 + log(c) if c > 1 else c) * hit[1])
+        if not rows:
             return []
-        rows = [self.features[f] for f in query]
-        weights = np.fromiter(query.values(), dtype=np.float32, count=len(query))
-        scored = weights @ self.blend[rows]
+        norm = math.sqrt(sum(v * v for v in weights)) or 1.0
+        scored = np.array([v / norm for v in weights], dtype=np.float32) @ self.blend.take(rows, axis=0)
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
@@ -218,8 +237,52 @@ class Engine:
 
     def semantic(self, text: str) -> np.ndarray:
         """Semantic scores in `self.labels` order: 0.7 x the best example's cosine + 0.3 x the centroid's."""
-        scored = self.sem_blend @ self.encoder.encode_one(text)
+        scored = self._sem_scored(text)
         return np.maximum.reduceat(scored[:self.n_docs], self.starts) + scored[self.n_docs:]
+
+    def _sem_scored(self, text: str) -> np.ndarray:
+        """`sem_blend @ encoder.encode_one(text)`, by linearity: the sentence vector is (sum of w_t x row_t / sum of w
+        - center) / norm, so its scores are (sum of w_t x (sem_blend @ row_t) / sum of w - sem_blend @ center) / norm.
+        Each token's projection (830 numbers) is computed once, by itself, and kept in a bounded table; a question
+        then costs a gather of its own few projections instead of the 830 x 256 product. Equal to the direct
+        product up to float32 rounding (about 1e-7; tests/policy/test_fast_paths.py holds it to that)."""
+        ids = self.encoder.tokenizer.ids(text)
+        if not ids:
+            return np.zeros(self.sem_blend.shape[0], dtype=np.float32)
+        enc = self.encoder
+        idx = np.array(ids, dtype=np.intp)
+        w = enc.weights.take(idx)
+        total = w.sum()
+        v = w @ enc.vectors.take(idx, axis=0) / total  # the norm needs the vector itself (256 numbers: cheap)
+        if enc.center is not None:
+            v -= enc.center
+        norm = float(np.sqrt(v.dot(v)))
+        if not norm:
+            return np.zeros(self.sem_blend.shape[0], dtype=np.float32)
+        slots = self._proj_slot.take(idx)
+        if slots.min() < 0:
+            if len(set(ids)) > len(self._proj):  # a text longer than any question: the direct product
+                return self.sem_blend @ (v / norm)
+            slots = self._project(ids)
+        scored = w @ self._proj.take(slots, axis=0)
+        scored /= total
+        scored -= self._proj_center
+        scored /= norm
+        return scored
+
+    def _project(self, ids: list[int]) -> np.ndarray:
+        """Fill in the projections of `ids` not yet in the table (emptied when full); their slots."""
+        missing = [t for t in dict.fromkeys(ids) if self._proj_slot[t] < 0]
+        if self._proj_used + len(missing) > len(self._proj):
+            self._proj_slot[:] = -1
+            self._proj_used = 0
+            missing = list(dict.fromkeys(ids))
+        for t in missing:
+            # One token at a time, the same product every time: a projection never depends on what came before.
+            self._proj[self._proj_used] = self.sem_blend @ self.encoder.vectors[t]
+            self._proj_slot[t] = self._proj_used
+            self._proj_used += 1
+        return self._proj_slot.take(np.array(ids, dtype=np.intp))
 
     def fused(self, text: str, feats: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, lexical, semantic) scores in `self.labels` order."""
@@ -227,9 +290,10 @@ class Engine:
         lexical = self._combined(feats)
         if not len(lexical):
             lexical = np.zeros(len(self.labels), dtype=np.float32)
-        semantic = self.semantic(text).astype(np.float32)
-        fused = lexical + self.SEMANTIC_WEIGHT * semantic
-        fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
+        semantic = self.semantic(text)  # float32 already
+        fused = lexical + (semantic if self.SEMANTIC_WEIGHT == 1.0 else self.SEMANTIC_WEIGHT * semantic)
+        if self.OFF_SEMANTIC:
+            fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
         return fused, lexical, semantic
 
     def answer(self, question: str, features: dict | None = None) -> Answer:
@@ -254,7 +318,7 @@ class Engine:
         k = int(topics.argmax())
         best = float(topics[k])
         section = self.topic_sections[k]
-        other = topics[self.section_codes != self.section_codes[k]]
+        other = topics.take(self.others[k])
         runner = float(other.max()) if len(other) else 0.0
         o = int(offs.argmax()) if len(offs) else -1
         off_score = float(offs[o]) if o >= 0 else 0.0
@@ -329,9 +393,19 @@ class Engine:
         return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
 
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
+        unmet = topic.verdict == "conditional" and UNMET_CONDITION.search(fold(question)) is not None
+        # The text depends only on the topic, the unmet condition and the second guideline: built once each
+        # (a pack has a few dozen topics), not for every question.
+        key = (id(topic), unmet, id(unsure) if unsure is not None else None)
+        parts = self._rendered.get(key)
+        if parts is None:
+            parts = self._rendered[key] = self._render(topic, unmet, unsure)
+        verdict, text, citations, contact = parts
+        return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id,
+                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
+
+    def _render(self, topic: Topic, unmet: bool, unsure: Topic | None) -> tuple[str, str, tuple[Citation, ...], str]:
         verdict = topic.verdict
-        folded = fold(question)
-        unmet = verdict == "conditional" and UNMET_CONDITION.search(folded)
         if unmet:
             verdict = "not_allowed"
         section = self.pack.section(topic.section)
@@ -354,8 +428,7 @@ class Engine:
         lines.append(f"Unsure? Ask {contact}." if unsure is None else f"Please check with {contact} before you post.")
         if topic.report:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
-        return Answer(verdict, topic.section, "\n".join(lines), tuple(citations), confidence, self.pack.version, topic.id,
-                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
+        return verdict, "\n".join(lines), tuple(citations), contact
 
 
 def _clean(question: str) -> str:

@@ -176,7 +176,13 @@ class Normalizer:
         i = concept_end = 0
         while i < count:
             word = words[i]
-            for n in range(min(longest.get(word, 0), count - i), 0, -1):
+            longest_here = longest.get(word)
+            if not longest_here:  # most words start no phrase: straight to the plain-word case
+                if raw[i] not in STOPWORDS:
+                    content.append(word)
+                i += 1
+                continue
+            for n in range(min(longest_here, count - i), 0, -1):
                 canonical = phrases.get(word if n == 1 else " ".join(words[i:i + n]))
                 if canonical:
                     compound = compounds.get((content[-1], canonical)) if content and concept_end == i else None
