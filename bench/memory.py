@@ -16,10 +16,13 @@ import random
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from bench.answers import questions
 from bench.common import machine
 from bench.load import free_port, rss_mb, run_load, smpolicy_cmd, start
+from bot.reports.crypto import Sealer, load_keys, new_key
+from bot.reports.flow import form_token
 from tests.fakes import slack_payloads
 
 
@@ -27,7 +30,10 @@ async def run(total: int) -> None:
     api_port, port = free_port(), free_port()
     fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack_api", "--port", str(api_port)])
     data = tempfile.mkdtemp(prefix="smpolicy-memory-")
+    key = new_key()  # the bench knows the server's report key, so it can make each reporter's bound form token ahead
+    form_key = Sealer(load_keys(key, Path(data))).derive("report-form")
     env = {"SMPOLICY_DATA_DIR": data, "SMPOLICY_LOG_LEVEL": "WARNING", "SLACK_BOT_TOKEN": "xoxb-bench", "SMPOLICY_QUIZ_ROUNDS": "off",
+           "SMPOLICY_REPORT_KEY": key,
            "SLACK_SIGNING_SECRET": slack_payloads.SECRET, "SLACK_API_URL": f"http://127.0.0.1:{api_port}/api/"}
     server, _ = await asyncio.to_thread(start, smpolicy_cmd(port), port, env)
     qs = questions()
@@ -44,7 +50,8 @@ async def run(total: int) -> None:
                 body, headers = slack_payloads.command(qs[i % len(qs)], user=f"U{i % 3000}")
                 return body.encode(), headers
             if kind == "report":
-                body = {"user_id": user, "action_id": "report.submit", "value": f"tok{i}", "form": {"what": f"report number {i}"}}
+                token = form_token(form_key, f"web:{user}")  # as the form the server would have shown this person
+                body = {"user_id": user, "action_id": "report.submit", "value": token, "form": {"what": f"report number {i}"}}
                 return json.dumps(body).encode(), {"Content-Type": "application/json", "X-Path": "/api/local/actions"}
             text = {"ask": qs[i % len(qs)], "quiz": "quiz", "check": "check: " + qs[i % len(qs)]}[kind]
             return json.dumps({"user_id": user, "text": text}).encode(), {"Content-Type": "application/json"}
