@@ -113,7 +113,7 @@ def cmd_content_check(args: argparse.Namespace) -> int:
         return 1
     findings = lint_file(folder / "quiz.toml", pack.questions)
     for finding in findings:
-        print(f"{folder / 'quiz.toml'}:{finding.line}: {finding.message}", file=sys.stderr)
+        print(f"{folder / finding.file}:{finding.line}: {finding.message}", file=sys.stderr)
     if findings:
         print(f"{len(findings)} quiz question problem(s) in {folder}", file=sys.stderr)
         return 1

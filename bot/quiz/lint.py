@@ -11,10 +11,9 @@ Two tells, each reported with the question's line in quiz.toml:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from bot.policy.pack import Question
+from bot.policy.pack import Problem, Question
 
 SHORT_RATIO = 0.5
 ECHO_WORDS = 3
@@ -24,15 +23,6 @@ here into just like make more most much only other over same should some such th
 they this those through under very want were what when where which while will with would your yours you're it's
 """.split())
 WORD = re.compile(r"[a-z][a-z'’]{3,}")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem of one question: the 1-based line in quiz.toml and what is wrong."""
-
-    line: int
-    question_id: str
-    message: str
 
 
 def words(text: str) -> set[str]:
@@ -61,12 +51,12 @@ def lint(question: Question) -> list[str]:
     return problems
 
 
-def lint_file(path: Path, questions: list[Question]) -> list[Finding]:
-    """Lint every question, each finding with the line of the question's `id = ...` in `path`."""
+def lint_file(path: Path, questions: list[Question]) -> list[Problem]:
+    """Lint every question: a pack `Problem` each, at the line of the question's `id = ...` in `path`."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     where = {}
     for number, line in enumerate(lines, start=1):
         match = re.match(r'\s*id\s*=\s*"([^"]+)"', line)
         if match:
             where.setdefault(match[1], number)
-    return [Finding(where.get(q.id, 0), q.id, message) for q in questions for message in lint(q)]
+    return [Problem(path.name, where.get(q.id, 0), message) for q in questions for message in lint(q)]
