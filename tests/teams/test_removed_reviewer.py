@@ -26,18 +26,27 @@ def member(who: dict) -> dict:
     return {"id": who["user"], "aadObjectId": who["aad"], "name": who["name"]}
 
 
+async def review_team_with_a_case(client, connector) -> str:
+    """The admin makes TEAM the review team; a report is filed (through the web chat of the same server, for
+    brevity). Its reference."""
+    resp = await client.post("/api/messages", json=a.in_channel(a.message("reviewers here", connector.url, **ADMIN), team=TEAM))
+    assert resp.status in (200, 201)
+    await connector.wait_for(1)
+
+    async def act(action: str, value: str = "", form: dict | None = None) -> dict:
+        resp = await client.post("/api/local/actions", json={"user_id": "reporter", "action_id": action, "value": value, "form": form or {}})
+        return (await resp.json())["replies"][0]
+
+    form = await act("report.open")
+    filed = await act("report.submit", form["card"]["submit"]["value"], {"what": WORDS})
+    return dict(filed["card"]["fields"])["Case"]
+
+
 async def test_a_removed_teams_reviewer_cannot_reopen_and_read_a_closed_case(tmp_path, connector):
     connector.members[TEAM] = [member(KEPT), member(GONE), member(ADMIN)]
     async with running(tmp_path, teams_admins=(ADMIN["aad"],), report_notify_delay=0, quiz_rounds=False) as client:
-        resp = await client.post("/api/messages", json=a.in_channel(a.message("reviewers here", connector.url, **ADMIN), team=TEAM))
-        assert resp.status in (200, 201)
-        await connector.wait_for(1)
-        # A report is filed (through the web chat of the same server, for brevity) and closed by a reviewer.
-        act = lambda action, value="", form=None: client.post(  # noqa: E731
-            "/api/local/actions", json={"user_id": "reporter", "action_id": action, "value": value, "form": form or {}})
-        form = (await (await act("report.open")).json())["replies"][0]
-        filed = (await (await act("report.submit", form["card"]["submit"]["value"], {"what": WORDS})).json())["replies"][0]
-        ref = dict(filed["card"]["fields"])["Case"]
+        ref = await review_team_with_a_case(client, connector)
+        # A reviewer closes it.
         closed = await invoke(client, a.in_channel(a.task_submit({"action_id": "case.closed", "value": ref, "outcome": "no_violation"},
                                                                  connector.url, **KEPT), team=TEAM))
         assert "is closed" in dialog_message(closed)
@@ -60,14 +69,7 @@ async def test_a_removed_teams_reviewer_cannot_act_through_a_dialog_opener(tmp_p
     checked by `_reviewer_intent`). The removed reviewer moves a new case to in_review, audited in their name."""
     connector.members[TEAM] = [member(KEPT), member(GONE), member(ADMIN)]
     async with running(tmp_path, teams_admins=(ADMIN["aad"],), report_notify_delay=0, quiz_rounds=False) as client:
-        resp = await client.post("/api/messages", json=a.in_channel(a.message("reviewers here", connector.url, **ADMIN), team=TEAM))
-        assert resp.status in (200, 201)
-        await connector.wait_for(1)
-        act = lambda action, value="", form=None: client.post(  # noqa: E731
-            "/api/local/actions", json={"user_id": "reporter", "action_id": action, "value": value, "form": form or {}})
-        form = (await (await act("report.open")).json())["replies"][0]
-        filed = (await (await act("report.submit", form["card"]["submit"]["value"], {"what": WORDS})).json())["replies"][0]
-        ref = dict(filed["card"]["fields"])["Case"]
+        ref = await review_team_with_a_case(client, connector)
 
         connector.members[TEAM] = [member(KEPT), member(ADMIN)]  # GONE leaves the review team
         await invoke(client, a.task_submit({"action_id": "case.verify", "value": "-", "ref": "", "code": "",
