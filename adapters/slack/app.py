@@ -29,9 +29,11 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import inbound, render
 from adapters.slack.clients import response_hook, web_client
+from adapters.slack.directory import active_humans, channel_members
 from adapters.slack.pacing import AdaptivePacer
+from adapters.slack.surfaces import FOLLOW_UP, PRIVATE_WORDS, SUGGESTED_PROMPTS, without_dialogs
 from adapters.slack.threads import ThreadContext
-from bot.messages import Button, Card, Incoming, Reply, incoming_action
+from bot.messages import Incoming, Reply, incoming_action
 from bot.routes import Bot
 from bot.settings import Settings
 from bot.store import Store
@@ -40,15 +42,6 @@ log = logging.getLogger("smpolicy.slack")
 COMMAND = "/smpolicy"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 HELP_WORDS = {"", "help", "?", "menu"}
-FOLLOW_UP = re.compile(r"^(?:and|also|but|same|what about|how about|what if|even if|if|or|on|for|in)\b|^\S+(?:\s+\S+){0,3}\?*$", re.I)
-# Said in a channel, these would show a report form, a case or a reviewer's list where others read along.
-PRIVATE_WORDS = {"report", "reports", "cases", "case", "quiz", "follow"}
-SUGGESTED_PROMPTS = [
-    {"title": "Ask about the guidelines", "message": "Can I post about our product launch on LinkedIn?"},
-    {"title": "Check a draft", "message": "check: Excited to be speaking at DevConf next week about how we test our apps!"},
-    {"title": "Report a concern", "message": "report"},
-    {"title": "Take a quiz", "message": "quiz"},
-]
 MALFORMED = (inbound.PayloadError, KeyError, TypeError, AttributeError, IndexError)
 ROSTER_SECONDS = 60  # a reviewer removed from the review channel loses access within a minute (events make it sooner)
 ROSTER_RETRY_SECONDS = 10  # a refused reviewer command refreshes the roster at most this often
@@ -64,26 +57,6 @@ def _first_word(text: str) -> str:
 
 def _form_reply(replies: list[Reply]) -> Reply | None:
     return next((r for r in replies if r.card and r.card.form), None)
-
-
-# A dialog reply that arrives where no modal can open (a typed DM, a slash command's text answer) is replaced by
-# a button that opens it: the report form and the case lookup never go into the chat.
-OPENERS = {"report.submit": Button("Report a concern", "report.open", style="primary", dialog=True),
-           "case.verify": Button("Follow up on a report", "case.lookup", style="primary", dialog=True)}
-
-
-def without_dialogs(replies: list[Reply]) -> list[Reply]:
-    """The replies that may be posted as chat messages: dialog replies become a button that opens them."""
-    out: list[Reply] = []
-    for reply in replies:
-        if not reply.dialog:
-            out.append(reply)
-            continue
-        opener = OPENERS.get(reply.card.submit.action_id if reply.card and reply.card.submit else "")
-        if opener is not None:
-            text = "This opens in a private window that only you can see."
-            out.append(Reply(text, Card(title=opener.label, body=text, buttons=(opener,)), private=True))
-    return out
 
 
 class SlackChannel:
@@ -174,14 +147,7 @@ class SlackChannel:
             return
         if not self._team_id:
             self._team_id = (await self.client.auth_test())["team_id"]
-        members: list[str] = []
-        cursor = None
-        while True:
-            page = await self.client.conversations_members(channel=self.review_channel, cursor=cursor, limit=200)
-            members += page.get("members", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        members = await channel_members(self.client, self.review_channel)
         self.bot.cases.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
         self._roster_at = time.monotonic()
 
@@ -192,24 +158,9 @@ class SlackChannel:
         members of SMPOLICY_SLACK_QUIZ_CHANNEL among them when it is set."""
         if not self._team_id:
             self._team_id = (await self.client.auth_test())["team_id"]
-        humans: list[str] = []
-        cursor = None
-        while True:
-            page = await self.client.users_list(cursor=cursor, limit=200)
-            humans += [u["id"] for u in page.get("members", [])
-                       if not u.get("deleted") and not u.get("is_bot") and not u.get("is_app_user") and u.get("id") != "USLACKBOT"]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        humans = await active_humans(self.client)
         if self.quiz_channel:
-            members: set[str] = set()
-            cursor = None
-            while True:
-                page = await self.client.conversations_members(channel=self.quiz_channel, cursor=cursor, limit=200)
-                members.update(page.get("members", []))
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+            members = set(await channel_members(self.client, self.quiz_channel))
             humans = [h for h in humans if h in members]
         return [inbound.user_key(self._team_id, h) for h in humans]
 
