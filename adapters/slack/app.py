@@ -34,6 +34,7 @@ from adapters.slack.pacing import AdaptivePacer
 from adapters.slack.surfaces import FOLLOW_UP, PRIVATE_WORDS, SUGGESTED_PROMPTS, without_dialogs
 from adapters.slack.threads import ThreadContext
 from bot.messages import Incoming, Reply, incoming_action
+from bot.reports.review import is_reviewer_action
 from bot.routes import Bot
 from bot.settings import Settings
 from bot.store import Store
@@ -263,7 +264,7 @@ class SlackChannel:
         async def action(ack, body):
             await ack()
             incoming = inbound.from_block_action(body)
-            if incoming.action_id.startswith("case.") or incoming.action_id == "reports.list":
+            if is_reviewer_action(incoming.action_id):
                 await self.check_reviewer(incoming.user_key)
             self.spawn(self.answer_action(incoming, body))
 
@@ -290,7 +291,7 @@ class SlackChannel:
         @tolerant
         async def form_submitted(ack, body):
             incoming = inbound.from_view_submission(body)
-            if incoming.action_id.startswith("case.") and incoming.action_id not in ("case.verify", "case.reply"):
+            if is_reviewer_action(incoming.action_id):
                 await self.check_reviewer(incoming.user_key)  # a reviewer removed meanwhile is refused here too
             replies = await self.core.handle(incoming)
             errors = next((r.field_errors for r in replies if r.field_errors), ())

@@ -38,6 +38,7 @@ from adapters.teams import inbound, render
 from adapters.teams.sending import Pacer, with_retry
 from bot.core import help_reply
 from bot.messages import Button, Card, Incoming, Reply
+from bot.reports.review import is_reviewer_action
 from bot.routes import Bot as CoreBot
 from bot.settings import Settings
 from bot.store import Store
@@ -45,8 +46,6 @@ from bot.store import Store
 log = logging.getLogger("smpolicy.teams")
 HANDLED = ("message", "conversationUpdate", "invoke")
 REVIEWERS_HERE = re.compile(r"reviewers here\s*[.!]?", re.I)  # fullmatch on the stripped text: linear
-# Reporter actions among the case.* ones; every other case.* action (and the list) is a reviewer's.
-REPORTER_ACTIONS = frozenset({"case.lookup", "case.verify", "case.reply"})
 # Actions that only show a form (no change): the only ones a dialog may run again to show its form with errors.
 # (`teams.say` re-sends the words typed in the chat, e.g. "case"; a reviewer's words refresh the roster first.)
 FORM_OPENERS = frozenset({"report.open", "case.lookup", "case.write", "case.close", "case.reopen", "teams.say"})
@@ -149,8 +148,7 @@ class TeamsChannel(TeamsActivityHandler):
     @staticmethod
     def _reviewer_intent(incoming: Incoming) -> bool:
         action = incoming.action_id
-        return (incoming.text.lower() in ("reports", "cases") or action == "reports.list"
-                or (action.startswith("case.") and action not in REPORTER_ACTIONS))
+        return incoming.text.lower() in ("reports", "cases") or is_reviewer_action(action)
 
     async def _handle(self, turn_context: TurnContext, activity: dict, incoming: Incoming) -> list[Reply]:
         """The core's answer, with the review roster refreshed first for anything a reviewer does."""

@@ -24,6 +24,13 @@ REFUSAL = "Only the designated reviewers can see reports."
 OUTCOMES = (("Action taken", "action_taken"), ("No violation found", "no_violation"), ("Duplicate", "duplicate"),
             ("Other", "other"))
 MESSAGE_LIMIT = 2000
+REPORTER_ACTIONS = frozenset({"case.lookup", "case.verify", "case.reply"})
+
+
+def is_reviewer_action(action_id: str) -> bool:
+    """Whether an action is a reviewer's (the list, and every case.* action but the reporter's follow-up ones):
+    the channels refresh their review roster before running one."""
+    return action_id == "reports.list" or (action_id.startswith("case.") and action_id not in REPORTER_ACTIONS)
 WRONG_CODES_AN_HOUR = 10
 
 
