@@ -7,7 +7,7 @@
     deliver_quiz(user_key, reply, round_id)   send one person the round's invitation
     confirm_quiz(user_key, round_id) did that invitation arrive? (True, False, or None: the channel cannot tell)
 
-`create_app` loops over `enabled(settings, bot, store)`; a third channel is one folder of `adapters/` and one
+`create_app` loops over `enabled(settings, bot, storage)`; a third channel is one folder of `adapters/` and one
 line in `CHANNELS`.
 """
 
@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.messages import Reply
 from bot.routes import Bot
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage import Storage
 
 
 class Channel(Protocol):
@@ -50,11 +50,11 @@ CHANNELS: list[tuple[str, str, Callable[[Settings], bool]]] = [
 ]
 
 
-def enabled(settings: Settings, bot: Bot, store: Store) -> list[Channel]:
+def enabled(settings: Settings, bot: Bot, storage: Storage) -> list[Channel]:
     """The channels these settings turn on, built (their SDKs are imported only when enabled)."""
     out: list[Channel] = []
     for _, where, wanted in CHANNELS:
         if wanted(settings):
             module, _, cls = where.partition(":")
-            out.append(getattr(importlib.import_module(module), cls)(settings, bot, store))
+            out.append(getattr(importlib.import_module(module), cls)(settings, bot, storage))
     return out

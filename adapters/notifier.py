@@ -71,7 +71,7 @@ class Notifier(Background):
             try:
                 await self.announce_due()
                 if ticks % 86400 == 0:  # once a day (and at start): retention
-                    self.bot.cases.store.forget_events(time.time() - 86400)
+                    await self.bot.storage.events.forget(time.time() - 86400)
                     purged = self.bot.cases.purge(self.retention_days)
                     if purged:
                         log.info("closed cases purged", extra={"count": purged})

@@ -27,12 +27,15 @@ from bot.quiz.rounds import Audience
 from bot.reports.crypto import KeyError_, Sealer, load_keys
 from bot.routes import build_bot
 from bot.settings import Settings
+from bot.storage import Storage
+from bot.storage.errors import DatabaseUnavailable
 from bot.store import Store
 
 log = logging.getLogger("smpolicy.server")
 MAX_BODY = 64 * 1024
 HEADER_SECONDS = 10.0  # an idle or half-open connection is closed after this long
 STORE = web.AppKey("store", Store)
+STORAGE = web.AppKey("storage", Storage)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
 TEAMS = web.AppKey("teams", object)
@@ -91,40 +94,45 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     """Build the app from settings for a server listening on `host` (which decides whether the web chat is
     served without an SSO header); raises PackError or KeyError_ when the content or key is unusable."""
     pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
+    storage = Storage.open(settings.db_path, settings.database_url or None)
     store = Store(settings.db_path)
-    sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=not store.holds_reports()))
+    sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=not storage.db.reports_at_start))
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
-    bot = build_bot(pack, engine, store, sealer, metrics.hooks(), settings.report_notify_delay)
+    bot = build_bot(pack, engine, storage, store, sealer, metrics.hooks(), settings.report_notify_delay)
     bot.cases.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
-    app[STORE], app[METRICS], app[SETTINGS] = store, metrics, settings
+    app[STORE], app[STORAGE], app[METRICS], app[SETTINGS] = store, storage, metrics, settings
 
     async def healthz(request: web.Request) -> web.Response:
         unreadable = len(app[NOTIFIER].unreadable)
-        if store.writable():
-            return web.json_response({"status": "ok", "policy_version": pack.version, "reports_unreadable": unreadable})
-        return web.json_response({"status": "unavailable", "reason": "database cannot be written", "reports_unreadable": unreadable},
-                                 status=503)
+        database = storage.db.dialect
+        if await storage.health.writable():
+            return web.json_response({"status": "ok", "policy_version": pack.version, "database": database,
+                                      "reports_unreadable": unreadable})
+        return web.json_response({"status": "unavailable", "reason": "database cannot be written", "database": database,
+                                  "reports_unreadable": unreadable}, status=503)
 
     async def metrics_page(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
-    async def close_store(app: web.Application):
+    async def open_storage(app: web.Application):
+        await storage.start()  # before any other start-up work: the PostgreSQL pool needs the running loop
         yield
         store.close()
+        await storage.close()
 
     async def make_codes(app: web.Application) -> None:
         # Follow-up codes are hashed ahead, so the first report of the day is no slower than any other action.
         app[CODES] = asyncio.get_running_loop().create_task(bot.desk.codes.fill())
 
-    app.cleanup_ctx.append(close_store)
+    app.cleanup_ctx.append(open_storage)
     app.on_startup.append(make_codes)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
     destinations: list[Destination] = []
     audiences: list[Audience] = []
-    for channel in channels.enabled(settings, bot, store):
+    for channel in channels.enabled(settings, bot, storage):
         channel.mount(app)
         app[CHANNEL_KEYS[channel.name]] = channel
         destinations.append(Destination(channel.name, channel.review_ready, channel.notify_reviewers))
@@ -154,7 +162,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
     except PackError as exc:
         print(f"smpolicy: the content pack has problems:\n{exc}", file=sys.stderr)
         return 1
-    except KeyError_ as exc:
+    except (KeyError_, DatabaseUnavailable) as exc:
         print(f"smpolicy: {exc}", file=sys.stderr)
         return 1
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from bot.reports.crypto import Hasher, Sealer
 from bot.reports.flow import ReportDesk
 from bot.reports.limits import Limits
 from bot.reports.review import ReviewDesk
+from bot.storage import Storage
 from bot.store import Store
 
 
@@ -67,9 +67,10 @@ class Bot:
     review: ReviewDesk
     quiz: QuizMaster
     rounds: Rounds
+    storage: Storage
 
 
-def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None,
+def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer: Sealer, hooks: Hooks | None = None,
               notify_delay: float = 120) -> Bot:
     """The conversation core wired to the store: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
@@ -101,8 +102,7 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         return [Reply("Welcome back: you'll get the weekly quiz invitation again.", private=True)]
 
     async def feedback(incoming: Incoming) -> list[Reply]:
-        store.write(lambda db: db["feedback"].insert({"topic": incoming.value[:100], "helpful": int(incoming.action_id == "feedback.up"),
-                                                     "at": time.time()}))
+        await storage.feedback.record(incoming.value, incoming.action_id == "feedback.up")
         return [Reply("Thanks for the feedback: it helps the policy owners improve the answers.", private=True)]
 
     async def home(incoming: Incoming) -> list[Reply]:
@@ -136,9 +136,9 @@ def build_bot(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: H
         Handler("case.reply", _action("case.reply"), review.reply),
     ]
     core = Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
-    return Bot(core, cases, desk, review, quiz, rounds)
+    return Bot(core, cases, desk, review, quiz, rounds, storage)
 
 
-def build_core(pack: Pack, engine: Engine, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
+def build_core(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
     """Just the core (tests and tools that need no other flow)."""
-    return build_bot(pack, engine, store, sealer, hooks).core
+    return build_bot(pack, engine, storage, store, sealer, hooks).core

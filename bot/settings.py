@@ -71,6 +71,7 @@ def _secret_field():
 class Settings:
     data_dir: Path = Path("data")
     db_path: Path = Path("data/smpolicy.db")
+    database_url: str = field(default="", repr=False)  # postgresql://user:password@host:5432/db; empty: SQLite at db_path
     content_dir: Path | None = None
     contact: str = ""
     log_level: str = "INFO"
@@ -117,6 +118,9 @@ class Settings:
 
         data_dir = Path(get("SMPOLICY_DATA_DIR") or "data")
         db_path = Path(get("SMPOLICY_DB")) if get("SMPOLICY_DB") else data_dir / "smpolicy.db"
+        database_url = get("SMPOLICY_DATABASE_URL")
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("SMPOLICY_DATABASE_URL: must be a postgresql://user:password@host:5432/database URL")
         content = get("SMPOLICY_CONTENT_DIR")
         if content and not Path(content).is_dir():
             raise SettingsError(f"SMPOLICY_CONTENT_DIR: {content!r} is not a folder")
@@ -159,7 +163,7 @@ class Settings:
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise SettingsError(f"SMPOLICY_TRUSTED_PROXIES: {cidr!r} is not an address or CIDR such as 10.0.0.0/8") from None
-        return cls(data_dir=data_dir, db_path=db_path, content_dir=Path(content) if content else None,
+        return cls(data_dir=data_dir, db_path=db_path, database_url=database_url, content_dir=Path(content) if content else None,
                    contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
                    slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
                    teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,

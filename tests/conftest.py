@@ -73,3 +73,39 @@ async def client(tmp_path):
     app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db"))
     async with TestClient(TestServer(app)) as c:
         yield c
+
+
+# ---------------------------------------------------------------- storage on both backends
+
+BACKENDS = tuple(b for b in os.environ.get("SMPOLICY_TEST_BACKENDS", "sqlite,postgresql").split(",") if b)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the whole run (tests/pg_server.py); fails, never skips, without it."""
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, empty database on each backend: None for SQLite (the file under tmp_path), else a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return None
+    from tests.pg_server import fresh_name
+
+    return request.getfixturevalue("pg_server").create_database(fresh_name())
+
+
+@pytest.fixture
+async def database(database_url, tmp_path):
+    """An open, migrated `Database` on each backend."""
+    from bot.storage import open_database
+
+    db = open_database(tmp_path / "smpolicy.db", database_url)
+    await db.start()
+    yield db
+    await db.close()

@@ -37,7 +37,7 @@ from bot.messages import Incoming, Reply, incoming_action
 from bot.reports.review import is_reviewer_action
 from bot.routes import Bot
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage import Storage
 
 log = logging.getLogger("smpolicy.slack")
 COMMAND = "/smpolicy"
@@ -65,8 +65,8 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, settings: Settings, bot: Bot, store: Store):
-        self.bot, self.core, self.store, self.pack = bot, bot.core, store, bot.core.pack
+    def __init__(self, settings: Settings, bot: Bot, storage: Storage):
+        self.bot, self.core, self.events, self.pack = bot, bot.core, storage.events, bot.core.pack
         self.fanout = AdaptivePacer()
         self.client = web_client(settings, self.fanout)
         self.review_channel = settings.slack_review_channel
@@ -210,7 +210,7 @@ class SlackChannel:
             await ack()
             if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
                 return
-            if not self.store.first_time(str(body.get("event_id") or "")):
+            if not await self.events.first_time(str(body.get("event_id") or "")):
                 log.info("retried event dropped")
                 return
             self.spawn(self.answer_dm(inbound.from_message(body, event), event))
@@ -219,7 +219,7 @@ class SlackChannel:
         @tolerant
         async def mention(ack, body, event):
             await ack()
-            if event.get("bot_id") or not self.store.first_time(str(body.get("event_id") or "")):
+            if event.get("bot_id") or not await self.events.first_time(str(body.get("event_id") or "")):
                 return
             self.spawn(self.answer_mention(inbound.from_mention(body, event), event))
 
@@ -228,7 +228,7 @@ class SlackChannel:
         @assistant.thread_started
         async def assistant_started(body, set_suggested_prompts):
             """The assistant side panel opened: a greeting and the four jobs as suggested prompts."""
-            if self.store.first_time(str(body.get("event_id") or "")):
+            if await self.events.first_time(str(body.get("event_id") or "")):
                 thread = body["event"]["assistant_thread"]
                 self.spawn(self.greet_assistant(thread["channel_id"], thread["thread_ts"], set_suggested_prompts))
 
@@ -239,7 +239,7 @@ class SlackChannel:
         @assistant.user_message
         async def assistant_message(body, payload):
             """A message in an assistant thread: answered in that thread like any direct message."""
-            if self.store.first_time(str(body.get("event_id") or "")):
+            if await self.events.first_time(str(body.get("event_id") or "")):
                 self.spawn(self.answer_dm(inbound.from_message(body, payload), payload))
 
         app.assistant(assistant)
@@ -248,7 +248,7 @@ class SlackChannel:
         @tolerant
         async def home(ack, body, event):
             await ack()
-            if event.get("tab", "home") == "home" and self.store.first_time(str(body.get("event_id") or "")):
+            if event.get("tab", "home") == "home" and await self.events.first_time(str(body.get("event_id") or "")):
                 self.spawn(self.publish_home(str(body.get("team_id") or ""), event["user"]))
 
         @app.event("member_joined_channel")

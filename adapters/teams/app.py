@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -41,7 +40,7 @@ from bot.messages import Button, Card, Incoming, Reply
 from bot.reports.review import is_reviewer_action
 from bot.routes import Bot as CoreBot
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage import Storage
 
 log = logging.getLogger("smpolicy.teams")
 HANDLED = ("message", "conversationUpdate", "invoke")
@@ -80,9 +79,9 @@ class TeamsChannel(TeamsActivityHandler):
 
     name = "teams"
 
-    def __init__(self, settings: Settings, bot: CoreBot, store: Store):
+    def __init__(self, settings: Settings, bot: CoreBot, storage: Storage):
         super().__init__()
-        self.bot, self.core, self.store = bot, bot.core, store
+        self.bot, self.core, self.references = bot, bot.core, storage.references
         self.admins = set(settings.teams_admins)
         self.app_id = settings.teams_app_id
         # With an app id every activity that reaches the handler carried a valid token (CloudAdapter checks it,
@@ -164,7 +163,7 @@ class TeamsChannel(TeamsActivityHandler):
         if team and team == self._review_team():
             await self.refresh_roster(turn_context, activity)
         if inbound.bot_was_added(activity) and not team:
-            self.remember(turn_context, activity)
+            await self.remember(turn_context, activity)
             await self.send(turn_context, [help_reply()])
 
     # ---------------------------------------------------------------- dialogs (task modules)
@@ -210,7 +209,7 @@ class TeamsChannel(TeamsActivityHandler):
 
     # ---------------------------------------------------------------- sending
 
-    def remember(self, turn_context: TurnContext, activity: dict) -> None:
+    async def remember(self, turn_context: TurnContext, activity: dict) -> None:
         """Store the conversation reference (with its tenant) for proactive quiz prompts: only from a trusted
         activity (authenticated, or the emulator on loopback)."""
         if not self.trusted(activity):
@@ -218,8 +217,7 @@ class TeamsChannel(TeamsActivityHandler):
         reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
         tenant = inbound.tenant_of(activity)
         reference.setdefault("conversation", {})["tenantId"] = tenant
-        row = {"user_key": inbound.user_key(activity), "tenant_id": tenant, "reference": json.dumps(reference), "updated_at": time.time()}
-        self.store.write(lambda db: db["teams_references"].upsert(row, pk="user_key"))
+        await self.references.save(inbound.user_key(activity), tenant, json.dumps(reference))
 
     async def send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
         """Send replies as chat messages. A reply marked `dialog` raises (render.activity): it never is one."""
@@ -297,15 +295,15 @@ class TeamsChannel(TeamsActivityHandler):
     async def send_proactive(self, user_key: str, replies: list[Reply]) -> bool:
         """Send replies into a stored conversation, paced under Teams' limits. False when no reference exists
         (or its serviceUrl is not one this mode sends to)."""
-        row = next(self.store.db.query("SELECT reference, tenant_id FROM teams_references WHERE user_key = ?", [user_key]), None)
+        row = await self.references.get(user_key)
         if row is None:
             return False
-        stored = json.loads(row["reference"])
+        stored = json.loads(row.reference)
         if not self.may_send_to(stored.get("serviceUrl")):
             log.warning("teams reference skipped: serviceUrl not allowed in this mode")
             return False
         reference = ConversationReference().deserialize(stored)
-        await self.per_tenant.wait(row["tenant_id"])
+        await self.per_tenant.wait(row.tenant_id)
         await self.per_conversation.wait(reference.conversation.id)
 
         async def deliver(turn_context: TurnContext) -> None:
@@ -318,7 +316,7 @@ class TeamsChannel(TeamsActivityHandler):
 
     async def quiz_people(self) -> list[str]:
         """Everyone with a stored conversation reference (they installed the app)."""
-        return [r[0] for r in self.store.db.execute("SELECT user_key FROM teams_references ORDER BY user_key")]
+        return await self.references.people()
 
     async def confirm_quiz(self, user_key: str, round_id: str) -> bool | None:
         """Teams cannot tell whether a proactive message arrived: None (a crashed send counts as delivered)."""

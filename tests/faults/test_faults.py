@@ -11,7 +11,7 @@ import sys
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.server import STORE, create_app
+from adapters.server import STORAGE, STORE, create_app
 from bot.reports.crypto import load_keys
 from bot.settings import Settings
 from bot.store import Store
@@ -147,10 +147,15 @@ async def test_review_channel_down_means_announced_later_never_lost(tmp_path, sl
 async def test_read_only_or_full_database(tmp_path):
     app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False))
     async with TestClient(TestServer(app)) as client:
-        store = app[STORE]
+        conns = [app[STORE].db.conn, app[STORAGE].db.conn]  # every connection the app writes through
+
+        def each(sql: str) -> None:
+            for conn in conns:
+                conn.execute(sql)
+
         for fault in ("PRAGMA query_only = ON", "PRAGMA max_page_count = 1"):
-            pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-            store.db.execute(fault if "query_only" in fault else f"PRAGMA max_page_count = {pages}")
+            pages = conns[0].execute("PRAGMA page_count").fetchone()[0]
+            each(fault if "query_only" in fault else f"PRAGMA max_page_count = {pages}")
             assert (await client.get("/healthz")).status == 503 or "max_page_count" in fault
             big = "x" * 3900
             opened = await client.post("/api/local/actions", json={"user_id": "u", "action_id": "report.open"})
@@ -159,7 +164,7 @@ async def test_read_only_or_full_database(tmp_path):
                                                                  "form": {"what": big, "evidence": "y" * 999}})
             [reply] = (await resp.json())["replies"]
             assert resp.status == 200 and "could not save" in reply["text"] and "R-" not in reply["text"]
-            store.db.execute("PRAGMA query_only = OFF")
-            store.db.execute("PRAGMA max_page_count = 1073741823")
+            each("PRAGMA query_only = OFF")
+            each("PRAGMA max_page_count = 1073741823")
         assert (await client.get("/healthz")).status == 200
     assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0

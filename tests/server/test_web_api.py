@@ -36,7 +36,7 @@ async def test_question_gets_the_neutral_reply_as_json(client):
 
 async def test_healthz_and_metrics(client):
     resp = await client.get("/healthz")
-    assert resp.status == 200 and (await resp.json()) == {"status": "ok", "policy_version": "2026.11.1", "reports_unreadable": 0}
+    assert resp.status == 200 and (await resp.json()) == {"status": "ok", "policy_version": "2026.11.1", "database": "sqlite", "reports_unreadable": 0}
     await say(client, "Does the company monitor what I post?")
     await say(client, "What's the guest wifi password?")
     text = await (await client.get("/metrics")).text()

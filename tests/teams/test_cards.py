@@ -14,6 +14,7 @@ from bot.quiz.flow import QuizMaster
 from bot.reports.crypto import Sealer
 from bot.reports.flow import ReportDesk, form_token, report_form
 from bot.routes import build_bot, build_core
+from bot.storage import Storage
 from bot.store import Store
 from tests.conftest import ROOT
 
@@ -46,7 +47,7 @@ async def every_reply(pack, engine, tmp_path):
     for _ in range(3):
         button = replies[-1].card.buttons[-1]
         replies += await quiz.answer(incoming_action("teams", "u", "c", button.action_id, button.value))
-    core = build_core(pack, engine, store, Sealer(b"k" * 32))
+    core = build_core(pack, engine, Storage.open(store.path), store, Sealer(b"k" * 32))
     replies += await core.handle(incoming_action("teams", "u", "c", "home.open"))
     replies += await core.handle(incoming_action("teams", "u", "c", "policy.section", "monitoring"))
     return replies
@@ -66,7 +67,7 @@ async def test_every_card_is_valid_adaptive_card_1_5(pack, engine, tmp_path, val
 
 async def dialog_turns(pack, engine, tmp_path) -> list[list[Reply]]:
     """The replies of every dialog turn of the report, review and follow-up flows (what task/fetch and task/submit show)."""
-    bot = build_bot(pack, engine, Store(tmp_path / "dialogs.db"), Sealer(b"k" * 32), notify_delay=0)
+    bot = build_bot(pack, engine, Storage.open(tmp_path / "dialogs.db"), Store(tmp_path / "dialogs.db"), Sealer(b"k" * 32), notify_delay=0)
     bot.cases.set_reviewers("teams", ["reviewer"])
 
     async def run(user, action, value="", **form):

@@ -128,8 +128,7 @@ async def test_references_stored_before_the_fix_are_not_sent_to(tmp_path, attack
         teams = client.teams
         reference = {"serviceUrl": attacker.url, "channelId": "msteams", "conversation": {"id": "a:evil", "tenantId": a.TENANT},
                      "bot": {"id": a.BOT}, "user": {"id": "29:x"}}
-        teams.store.write(lambda db: db["teams_references"].insert(
-            {"user_key": "teams:t:evil", "tenant_id": a.TENANT, "reference": json.dumps(reference), "updated_at": 0}))
+        await teams.references.save("teams:t:evil", a.TENANT, json.dumps(reference))
         teams.bot.cases.set_destination("teams", json.dumps({"team_id": TEAM, "tenant_id": a.TENANT, "reference": reference}))
         assert not await teams.send_proactive("teams:t:evil", [Reply("This week's quiz")])
         assert not teams.review_ready()
