@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from bot.storage.database import Params, Queries, Row
+from bot.storage.database import Dialect, Params, Queries, Row
 from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.schema_postgres import MIGRATIONS
 
@@ -53,7 +53,7 @@ def _translate(exc: psycopg.Error) -> StoreError:
 
 
 class _Statements:
-    def __init__(self, conn: psycopg.AsyncConnection):
+    def __init__(self, conn: psycopg.AsyncConnection[Row]):
         self._conn = conn
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
@@ -86,14 +86,14 @@ class _Statements:
 
 
 class PostgresDatabase:
-    dialect = "postgresql"
+    dialect: Dialect = "postgresql"
 
     def __init__(self, url: str, version: int, reports_at_start: bool = False, max_connections: int = 10):
         self.url, self.version = url, version
         self.reports_at_start = reports_at_start  # then a missing key is never replaced by a new one
         self.description = describe(url)
         self.max_connections = max_connections
-        self._pool: AsyncConnectionPool | None = None
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
 
     @classmethod
     def prepare(cls, url: str) -> PostgresDatabase:
@@ -112,7 +112,7 @@ class PostgresDatabase:
     async def start(self) -> None:
         if self._pool is not None:
             return
-        pool = AsyncConnectionPool(self.url, min_size=1, max_size=self.max_connections, open=False,
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(self.url, connection_class=psycopg.AsyncConnection[Row], min_size=1, max_size=self.max_connections, open=False,
                                    kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": CONNECT_SECONDS})
         try:
             await pool.open(wait=True, timeout=CONNECT_SECONDS)
@@ -121,13 +121,13 @@ class PostgresDatabase:
             raise DatabaseUnavailable(f"cannot connect to {self.description}: {_first_line(exc)}") from None
         self._pool = pool
 
-    def _ready(self) -> AsyncConnectionPool:
+    def _ready(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Row]]:
         if self._pool is None:
             raise StoreError("the PostgreSQL pool is not open (start() was not awaited)")
         return self._pool
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
         try:
             async with self._ready().connection() as conn:
                 yield conn

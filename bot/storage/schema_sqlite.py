@@ -9,54 +9,54 @@ import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["feedback"].create({"id": int, "topic": str, "helpful": int, "at": float}, pk="id")
-    db["quiz_sessions"].create({"id": str, "user_key": str, "questions": str, "position": int, "score": int,
+    db.table("feedback").create({"id": int, "topic": str, "helpful": int, "at": float}, pk="id")
+    db.table("quiz_sessions").create({"id": str, "user_key": str, "questions": str, "position": int, "score": int,
                                 "started_at": float, "finished_at": float, "round_id": str}, pk="id")
-    db["quiz_sessions"].create_index(["user_key", "started_at"])
-    db["quiz_answers"].create({"id": int, "session_id": str, "user_key": str, "question_id": str, "section": str,
+    db.table("quiz_sessions").create_index(["user_key", "started_at"])
+    db.table("quiz_answers").create({"id": int, "session_id": str, "user_key": str, "question_id": str, "section": str,
                                "correct": int, "at": float}, pk="id")
-    db["quiz_answers"].create_index(["session_id", "question_id"], unique=True)
-    db["quiz_cards"].create({"user_key": str, "question_id": str, "box": int, "due": float, "seen": int},
+    db.table("quiz_answers").create_index(["session_id", "question_id"], unique=True)
+    db.table("quiz_cards").create({"user_key": str, "question_id": str, "box": int, "due": float, "seen": int},
                             pk=("user_key", "question_id"))
-    db["reports"].create({"ref": str, "code_hash": str, "code_salt": str, "created_at": float, "status": str,
+    db.table("reports").create({"ref": str, "code_hash": str, "code_salt": str, "created_at": float, "status": str,
                           "category": str, "urgency": str, "nonce": str, "ciphertext": str, "submission": str,
                           "notified_at": float}, pk="ref")
-    db["reports"].create_index(["submission"], unique=True)
-    db["health"].create({"id": int, "at": float}, pk="id")
+    db.table("reports").create_index(["submission"], unique=True)
+    db.table("health").create({"id": int, "at": float}, pk="id")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     # Platform event ids already handled, so a retried delivery never answers twice (also across restarts).
-    db["seen_events"].create({"event_id": str, "at": float}, pk="event_id")
+    db.table("seen_events").create({"event_id": str, "at": float}, pk="event_id")
 
 
 def _v3(db: sqlite_utils.Database) -> None:
     # Teams conversation references (serialized JSON with the tenant id) for proactive quiz prompts.
     # Never used for reports: a report keeps no route back to whoever filed it.
-    db["teams_references"].create({"user_key": str, "tenant_id": str, "reference": str, "updated_at": float}, pk="user_key")
+    db.table("teams_references").create({"user_key": str, "tenant_id": str, "reference": str, "updated_at": float}, pk="user_key")
 
 
 def _v4(db: sqlite_utils.Database) -> None:
     # Case handling. Reviewers are named (their actions are audited); reporters never are.
-    db["reports"].add_column("outcome", str)
-    db["reports"].add_column("closed_at", float)
-    db["reports"].add_column("notify_after", float)
-    db["report_messages"].create({"id": int, "ref": str, "author": str, "at": float, "nonce": str, "ciphertext": str}, pk="id",
+    db.table("reports").add_column("outcome", str)
+    db.table("reports").add_column("closed_at", float)
+    db.table("reports").add_column("notify_after", float)
+    db.table("report_messages").create({"id": int, "ref": str, "author": str, "at": float, "nonce": str, "ciphertext": str}, pk="id",
                                  foreign_keys=[("ref", "reports", "ref")])
-    db["report_messages"].create_index(["ref"])
-    db["audit"].create({"id": int, "at": float, "reviewer": str, "action": str, "ref": str}, pk="id")
-    db["code_failures"].create({"id": int, "ref": str, "at": float}, pk="id")
-    db["code_failures"].create_index(["ref", "at"])
-    db["case_sessions"].create({"token_hash": str, "ref": str, "expires": float}, pk="token_hash")
-    db["reviewers"].create({"user_key": str, "platform": str, "updated_at": float}, pk="user_key")
-    db["destinations"].create({"platform": str, "target": str, "updated_at": float}, pk="platform")
+    db.table("report_messages").create_index(["ref"])
+    db.table("audit").create({"id": int, "at": float, "reviewer": str, "action": str, "ref": str}, pk="id")
+    db.table("code_failures").create({"id": int, "ref": str, "at": float}, pk="id")
+    db.table("code_failures").create_index(["ref", "at"])
+    db.table("case_sessions").create({"token_hash": str, "ref": str, "expires": float}, pk="token_hash")
+    db.table("reviewers").create({"user_key": str, "platform": str, "updated_at": float}, pk="user_key")
+    db.table("destinations").create({"platform": str, "target": str, "updated_at": float}, pk="platform")
 
 
 def _v5(db: sqlite_utils.Database) -> None:
     # Weekly quiz rounds: the send log makes each person get a round at most once, across restarts.
-    db["quiz_rounds"].create({"round_id": str, "started_at": float, "finished_at": float}, pk="round_id")
-    db["quiz_sends"].create({"round_id": str, "user_key": str, "state": str, "channel": str, "at": float}, pk=("round_id", "user_key"))
-    db["quiz_optout"].create({"user_key": str, "at": float}, pk="user_key")
+    db.table("quiz_rounds").create({"round_id": str, "started_at": float, "finished_at": float}, pk="round_id")
+    db.table("quiz_sends").create({"round_id": str, "user_key": str, "state": str, "channel": str, "at": float}, pk=("round_id", "user_key"))
+    db.table("quiz_optout").create({"user_key": str, "at": float}, pk="user_key")
 
 
 def _v6(db: sqlite_utils.Database) -> None:
@@ -67,8 +67,8 @@ def _v6(db: sqlite_utils.Database) -> None:
 
 def _v7(db: sqlite_utils.Database) -> None:
     # Leases (one sender of a round at a time) and the owner of each claim in the send log (bot/leases.py).
-    db["leases"].create({"name": str, "holder": str, "expires_at": float}, pk="name")
-    db["quiz_sends"].add_column("owner", str)
+    db.table("leases").create({"name": str, "holder": str, "expires_at": float}, pk="name")
+    db.table("quiz_sends").add_column("owner", str)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from bot.storage.database import Params, Queries, Row
+from bot.storage.database import Dialect, Params, Queries, Row
 from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.schema_sqlite import MIGRATIONS
 
@@ -69,7 +69,7 @@ class _Statements:
 
 
 class SQLiteDatabase:
-    dialect = "sqlite"
+    dialect: Dialect = "sqlite"
 
     def __init__(self, path: Path, conn: sqlite3.Connection, reports_at_start: bool = False):
         self.path, self.conn = path, conn
