@@ -21,7 +21,7 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, name):
                 out[name] = getattr(record, name)
         if record.exc_info:
-            out["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            out["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
         return json.dumps(out, ensure_ascii=False)
 
 

@@ -39,9 +39,9 @@ STORAGE = web.AppKey("storage", Storage)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
 TEAMS = web.AppKey("teams", object)
-NOTIFIER = web.AppKey("notifier", object)
-SCHEDULER = web.AppKey("scheduler", object)
-CODES = web.AppKey("codes", object)
+NOTIFIER = web.AppKey("notifier", Notifier)
+SCHEDULER = web.AppKey("scheduler", QuizScheduler)
+CODES = web.AppKey("codes", asyncio.Task)
 SLACK = web.AppKey("slack", object)
 CHANNEL_KEYS = {"slack": SLACK, "teams": TEAMS}
 

@@ -40,7 +40,7 @@ def web_client(settings: Settings, pacer: AdaptivePacer) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url or DEFAULT_API,
-        timeout=settings.http_timeout,
+        timeout=max(1, round(settings.http_timeout)),  # slack_sdk takes whole seconds
         # a long fan-out waits out Retry-After each time
         retry_handlers=[ThrottleAwareRateLimitHandler(pacer, max_retry_count=100), *failure_retries()],
     )

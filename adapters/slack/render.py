@@ -109,7 +109,8 @@ def _messages(reply: Reply) -> list[dict]:
 
 
 def text_blocks(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(escape(text), MAX_SECTION)][:MAX_BLOCKS]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunks(escape(text), MAX_SECTION)]
+    return blocks[:MAX_BLOCKS]
 
 
 def modal(reply: Reply, note: str = "") -> dict:
@@ -121,6 +122,7 @@ def modal(reply: Reply, note: str = "") -> dict:
         for piece in chunks(escape(text), MAX_SECTION) if text else []:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=piece)))
     for f in card.form:
+        element: StaticSelectElement | PlainTextInputElement
         if f.kind == "choice":
             element = StaticSelectElement(action_id=f.name, placeholder=PlainTextObject(text="Choose"),
                                           options=[Option(text=PlainTextObject(text=_plain(o.label, 75)), value=o.value[:150]) for o in f.options[:100]])

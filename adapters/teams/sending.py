@@ -25,7 +25,7 @@ def status_of(exc: BaseException) -> int | None:
 def retry_after_of(exc: BaseException) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     try:
-        return float(headers.get("Retry-After"))
+        return float(headers.get("Retry-After", ""))
     except (TypeError, ValueError):
         return None
 

@@ -55,7 +55,7 @@ def form_field(body: dict) -> dict[str, str]:
     return form
 
 
-def routes(core: Core, identity: WebIdentity) -> list[web.RouteDef]:
+def routes(core: Core, identity: WebIdentity) -> list[web.AbstractRouteDef]:
     """The page, its static files and the JSON API; none of them when `identity` serves no web chat."""
     if not identity.enabled:
         return []
@@ -87,5 +87,6 @@ def routes(core: Core, identity: WebIdentity) -> list[web.RouteDef]:
         replies = await core.handle(incoming_action("web", "web:" + user, "web:" + user, action_id, value, form_field(body)))
         return web.json_response({"replies": [r.to_json() for r in replies]})
 
-    return [web.get("/", page), web.post("/api/local/messages", messages), web.post("/api/local/actions", actions),
-            web.static("/static", STATIC)]
+    routes: list[web.AbstractRouteDef] = [web.get("/", page), web.post("/api/local/messages", messages),
+                                          web.post("/api/local/actions", actions), web.static("/static", STATIC)]
+    return routes
