@@ -17,13 +17,15 @@ from bot.policy.pack import Pack
 
 MAX_DRAFT = 4000  # Slack's message limit
 MAX_FINDINGS = 12
+SEVERAL = 2  # this many different "review" findings on one draft make it "don't post"
 VERDICT_OF = {"high": "do_not_post", "medium": "review"}
 VERDICT_TEXT = {
     "ok": "Looks fine to post: nothing in it goes against the guidelines that I can see.",
     "review": "Review before posting: some of it may go against the guidelines.",
     "do_not_post": "Don't post this as it is: it goes against the guidelines.",
 }
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at . ! ? followed by a space or the end: the dots of "example.com/x" or "3.5" don't end one.
+SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"})
 
 
@@ -205,6 +207,8 @@ class Checker:
             candidate = VERDICT_OF.get(f.severity, "ok")
             if candidate == "do_not_post" or (candidate == "review" and verdict == "ok"):
                 verdict = candidate
+        if verdict == "review" and len({f.rule for f in findings if f.severity == "medium"}) >= SEVERAL:
+            verdict = "do_not_post"  # independent concerns add up: one may be a false alarm, two rarely are
         return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version, shown)
 
     def answer(self, verdict: str, findings: list[Finding]) -> str:

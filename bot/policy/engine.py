@@ -56,6 +56,17 @@ UNMET_CONDITION = re.compile(
     r"|\b(?:isn't|is not|not) (?:public|official) yet\b",
 )
 
+# The question itself says the information is public already ("it was in yesterday's press release"): what is
+# confidential until announced becomes "it depends" (share the public material, add nothing to it).
+ALREADY_PUBLIC = re.compile(
+    r"\b(?:press release|news release"
+    r"|(?:already|been|was|were|is|are) (?:been )?(?:officially |publicly )?(?:announced|public|published|released|launched)"
+    r"|(?:publicly|officially) (?:announced|available|released|posted|published)"
+    r"|(?:posted|shared|published) (?:it |them |this )?publicly"
+    r"|(?:in|on|from) (?:our|the|their) public (?:investor|annual|earnings|quarterly|filing|report|website|docs|documentation|repo|blog|page|presentation)"
+    r"|(?:after|once|now that) (?:it'?s |it is |it was |they(?:'ve| have) |we(?:'ve| have) )?(?:officially |publicly )?(?:announced|public|launched|released|published))")
+PUBLIC_SOFTENS = ("confidentiality-privacy",)  # guidelines whose "not allowed" is about what is not public yet
+
 
 WITNESS_SHARE = 0.6
 SMALLTALK_WORDS = 6  # small talk is short: a longer message that reads like it is just not covered
@@ -393,27 +404,43 @@ class Engine:
         return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
 
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
-        unmet = topic.verdict == "conditional" and UNMET_CONDITION.search(fold(question)) is not None
+        unmet, public = self.stated(topic, question)
         # The text depends only on the topic, the unmet condition and the second guideline: built once each
         # (a pack has a few dozen topics), not for every question.
-        key = (id(topic), unmet, id(unsure) if unsure is not None else None)
+        key = (id(topic), unmet, public, id(unsure) if unsure is not None else None)
         parts = self._rendered.get(key)
         if parts is None:
-            parts = self._rendered[key] = self._render(topic, unmet, unsure)
+            parts = self._rendered[key] = self._render(topic, unmet, unsure, public)
         verdict, text, citations, contact = parts
         return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id,
                       topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
 
-    def _render(self, topic: Topic, unmet: bool, unsure: Topic | None) -> tuple[str, str, tuple[Citation, ...], str]:
+    @staticmethod
+    def stated(topic: Topic, question: str) -> tuple[bool, bool]:
+        """What the question itself says about the topic's condition: (not met, already public). "Before it's
+        announced" turns "it depends" into "not allowed"; "it was in the press release" turns a confidentiality
+        "not allowed" into "it depends"."""
+        folded = fold(question)
+        unmet = UNMET_CONDITION.search(folded) is not None
+        public = (topic.verdict == "not_allowed" and topic.section.split(".")[0] in PUBLIC_SOFTENS and not unmet
+                  and ALREADY_PUBLIC.search(folded) is not None)
+        return topic.verdict == "conditional" and unmet, public
+
+    def _render(self, topic: Topic, unmet: bool, unsure: Topic | None, public: bool = False) -> tuple[str, str, tuple[Citation, ...], str]:
         verdict = topic.verdict
         if unmet:
             verdict = "not_allowed"
+        if public:
+            verdict = "conditional"
         section = self.pack.section(topic.section)
         quote = topic.quote or section.text
         contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
         lines = [f"{VERDICT_LABELS[verdict]}. {topic.answer}"]
         if unmet:
             lines.append("As you describe it, the condition below is not met.")
+        if public:
+            lines.append("As you describe it, this has been made public: you may share the public material itself "
+                         "(link the official source), but add nothing that isn't in it.")
         if topic.conditions:
             lines.append("Conditions:")
             lines += [f"- {c}" for c in topic.conditions]

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.policy.engine import UNMET_CONDITION, Answer, Engine, _clean, _unit
-from bot.policy.text import fold
+from bot.policy.engine import Answer, Engine, _clean, _unit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,14 +49,10 @@ class ReferenceEngine(Engine):
         return self.sem_blend @ self.encoder.encode_one(text)
 
     def _from_topic(self, topic, question, confidence, unsure=None):
-        unmet = topic.verdict == "conditional" and self._unmet(question)
-        verdict, text, citations, contact = self._render(topic, unmet, unsure)
+        unmet, public = self.stated(topic, question)
+        verdict, text, citations, contact = self._render(topic, unmet, unsure, public)
         return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id, topic.conditions, contact,
                       topic.report, "policy" if unsure is None else "unsure")
-
-    @staticmethod
-    def _unmet(question):
-        return UNMET_CONDITION.search(fold(question)) is not None
 
 
 @pytest.fixture(scope="module")
