@@ -34,7 +34,7 @@ class QuizScheduler(Background):
         log.info("quiz round sent", extra={"count": result.sent, "error": f"failed={result.failed}" if result.failed else None})
 
     async def run(self) -> None:
-        for rid in self.rounds.unfinished():
+        for rid in await self.rounds.unfinished():
             await self.send_round(rid)
         while True:
             wait = next_run(self.schedule, self.timezone, time.time()) - time.time()

@@ -90,3 +90,21 @@ async def test_statistics_name_nobody_and_count_per_round(database):
     assert [(q.question_id, q.answers) for q in await quizzes.question_stats(1)] == [("q1", 3)]
     sections = {s.section: (s.answers, s.wrong) for s in await quizzes.section_stats()}
     assert sections == {"monitoring": (3, 2), "benefits.networking": (2, 0)}
+
+
+async def test_hardest_and_weakest_read_the_pack(database, pack):
+    from bot.quiz import stats
+
+    quizzes = Quizzes(database)
+    questions = [q for q in pack.questions if q.section.startswith("benefits.")][:2] + [pack.questions[0]]
+    session = await quizzes.start("s1", "u1", [q.id for q in questions], 1.0)
+    for q, correct in zip(questions, (False, True, True)):
+        assert await quizzes.record_answer(session, q.id, q.section, correct, 2.0, keep)
+        session = await quizzes.session("s1")
+    hardest = await stats.hardest(quizzes, pack)
+    assert (hardest[0].question_id, hardest[0].wrong_share, hardest[0].question) == (questions[0].id, 1.0, questions[0].question)
+    weakest = await stats.weakest(quizzes, pack)
+    first = weakest[0]  # the two benefits.* questions fold into their guideline: 1 wrong of 2
+    assert (first.section, first.title, first.answers, first.wrong, first.wrong_share) == ("benefits", pack.sections["benefits"].title, 2, 1, 0.5)
+    assert [w.section for w in weakest] == ["benefits", questions[2].section.split(".")[0]]
+    assert [r.round for r in await stats.rounds(quizzes)] == []

@@ -1,5 +1,6 @@
 """The rounds' send log and opt-out list on both backends: claims are exclusive under concurrency (many
-senders on their own connections), and pending rows are retaken only as they were seen."""
+senders on their own connections), pending rows are retaken only as they were seen, and four senders sending
+one 500-person round at once reach every person once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import asyncio
 import random
 from collections import Counter
 
-from bot.storage import open_database
+from bot.leases import Leases
+from bot.quiz.flow import QuizMaster
+from bot.quiz.rounds import Audience, Rounds
+from bot.storage import Storage, open_database
 from bot.storage.rounds import RoundLog, Send
 
 
@@ -117,3 +121,42 @@ async def test_opting_out_and_back_in(database):
     await log.opt_in("u1")
     await log.opt_in("u1")
     assert not await log.opted_out("u1") and await log.opted_out("u2")
+
+
+async def test_four_senders_one_500_person_round_everyone_once(database_url, tmp_path, pack):
+    """Four Rounds with different holders, each on its own connections (replicas, or `quiz send`s on one file),
+    start one round at the same moment; every person is delivered exactly once and the round ends finished."""
+    n = 500
+    databases = await connections(database_url, tmp_path, 4)
+    try:
+        delivered: list[tuple[int, str]] = []
+        people = [f"slack:T1:U{i:04d}" for i in range(n)]
+
+        def audience(i: int) -> Audience:
+            async def everyone() -> list[str]:
+                return list(people)
+
+            async def deliver(user_key: str, reply, rid: str) -> None:
+                await asyncio.sleep(0)
+                delivered.append((i, user_key))
+
+            async def confirm(user_key: str, rid: str) -> bool:
+                return any(u == user_key for _, u in delivered)
+
+            return Audience("slack", everyone, deliver, confirm)
+
+        senders = []
+        for i, db in enumerate(databases):
+            storage = Storage.on(db)
+            senders.append(Rounds(storage.rounds, QuizMaster(storage.quiz, pack, rng=random.Random(i)),
+                                  Leases(storage.leases, holder=f"replica-{i}")))
+        results = await asyncio.wait_for(asyncio.gather(*(s.run("2026-W20", [audience(i)]) for i, s in enumerate(senders))), 120)
+        counts = Counter(u for _, u in delivered)
+        assert len(counts) == n and set(counts.values()) == {1}, f"{sum(c > 1 for c in counts.values())} people got it twice"
+        assert sum(r.sent for r in results) == n and all(r.sent + r.already == n for r in results)
+        sends = await senders[0].log.sends("2026-W20")
+        assert len(sends) == n and {s.state for s in sends.values()} == {"sent"}
+        assert await senders[0].unfinished() == [] and await senders[0].leases.holder_of("round:2026-W20") is None
+    finally:
+        for db in databases:
+            await db.close()
