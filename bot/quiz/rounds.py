@@ -9,6 +9,10 @@ The lease is renewed while sending; a sender that dies (SIGKILL) lets it run out
 Its claims are left in 'sending': the new sender takes them over and asks the channel whether the invitation
 arrived (`confirm`: Slack looks for the round's message metadata in the DM) before sending; a channel that
 cannot tell counts it as delivered, so nobody gets a round twice.
+
+A sender told to stop (`stop`: the server is shutting down) claims nobody more; an invitation already handed to
+the channel finishes, a claim not yet handed over is marked 'failed'; then the lease is released, so another
+process resumes the round at once instead of waiting for the lease to run out.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ class Audience:
 class RoundResult:
     """What one run did: `sent` by this process; `already` sent before, by another process or an earlier run;
     `unsettled`: claimed by another sender that had not finished with them (a stalled one: a later run settles
-    them)."""
+    them); `stopped`: the run was told to stop before everyone was done."""
 
     round_id: str
     audience: int = 0
@@ -60,17 +64,19 @@ class RoundResult:
     failed: int = 0
     unsettled: int = 0
     lost_lease: bool = False
+    stopped: bool = False
 
     @property
     def complete(self) -> bool:
         """Whether everyone in the audience is settled: the round can be marked finished."""
-        return self.failed == 0 and self.unsettled == 0 and not self.lost_lease
+        return self.failed == 0 and self.unsettled == 0 and not self.lost_lease and not self.stopped
 
 
 class Rounds:
     def __init__(self, log: RoundLog, quiz: QuizMaster, leases: Leases, concurrency: int = 8,
                  clock: Callable[[], float] = time.time):
         self.log, self.quiz, self.leases, self.concurrency, self.clock = log, quiz, leases, concurrency, clock
+        self.stopping = False
 
     # ---------------------------------------------------------------- opting out
 
@@ -95,12 +101,18 @@ class Rounds:
                        card=Card(title="This week's guideline quiz", body=f"{intro}\n\n{card.title}: {card.body}", buttons=card.buttons,
                                  note="Say \"quiz off\" to stop these invitations, \"quiz on\" to get them again."))
 
+    def stop(self) -> None:
+        """Claim nobody more (the process is ending): running rounds finish what is handed to a channel and return."""
+        self.stopping = True
+
     async def run(self, rid: str, audiences: list[Audience], progress: Callable[[int, int], None] | None = None,
                   waiting: Callable[[str], None] | None = None) -> RoundResult:
         """Send round `rid` to everyone in the audiences who hasn't had it; safe to run again, and at the same
         time as other senders: it waits for the round's lease (calling `waiting` with who holds it)."""
         lease = f"round:{rid}"
         while not await self.leases.take(lease):
+            if self.stopping:
+                return RoundResult(rid, stopped=True)
             if waiting:
                 waiting(await self.leases.holder_of(lease) or "another sender")
             await asyncio.sleep(1)
@@ -147,7 +159,7 @@ class Rounds:
 
         async def worker() -> None:
             nonlocal done
-            while queue and not result.lost_lease:
+            while queue and not result.lost_lease and not self.stopping:
                 audience, user_key = queue.popleft()
                 await self._one(rid, audience, user_key, result)
                 done += 1
@@ -155,6 +167,8 @@ class Rounds:
                     progress(done, len(work))
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        if queue and self.stopping:
+            result.stopped = True
 
     async def _take(self, rid: str, channel: str, user_key: str, seen: Send | None) -> bool:
         """Claim a person: a new row, or the row as we saw it (failed, or a stopped sender's 'sending')."""
@@ -189,6 +203,10 @@ class Rounds:
                 return
         invitation = await self.invitation(user_key, rid)
         await self._before_delivery()
+        if self.stopping:
+            await self.log.mark(rid, user_key, me, "failed", self.clock())  # never handed over: the next run sends it
+            result.stopped = True
+            return
         if not await self.leases.holds(f"round:{rid}"):
             # We stalled past our lease (a pause, a stuck disk) and another sender may have this person now:
             # send nothing; our claim goes back for whoever holds the round.

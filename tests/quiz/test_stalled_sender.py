@@ -69,6 +69,25 @@ def fixed_audience(people: list[str], delivered: list[str]) -> Audience:
     return Audience("slack", everyone, deliver)
 
 
+async def test_a_sender_stopped_between_claim_and_delivery_gives_the_claim_back(database, pack):
+    storage = Storage.on(database)
+    claimed, resume = asyncio.Event(), asyncio.Event()
+    a = Stalling(storage.rounds, QuizMaster(storage.quiz, pack), Leases(storage.leases, "A"), concurrency=1,
+                 claimed=claimed, resume=resume)
+    delivered: list[str] = []
+    running = asyncio.create_task(a.run("2026-W11", [fixed_audience(["u1", "u2"], delivered)]))
+    await asyncio.wait_for(claimed.wait(), 5)
+    a.stop()  # SIGTERM: the claim in hand has not gone to the channel yet
+    resume.set()
+    result = await asyncio.wait_for(running, 5)
+    assert result.stopped and result.sent == 0 and delivered == []
+    assert {k: s.state for k, s in (await storage.rounds.sends("2026-W11")).items()} == {"u1": "failed"}  # u2 never claimed
+    assert await storage.leases.get("round:2026-W11") is None and await storage.rounds.unfinished() == ["2026-W11"]
+    b = Rounds(storage.rounds, QuizMaster(storage.quiz, pack), Leases(storage.leases, "B"))
+    again = await asyncio.wait_for(b.run("2026-W11", [fixed_audience(["u1", "u2"], delivered)]), 5)
+    assert again.sent == 2 and sorted(delivered) == ["u1", "u2"] and await storage.rounds.unfinished() == []
+
+
 class Contested(RoundLog):
     """A send log where another sender's write lands between our read of a person and our claim."""
 
