@@ -35,6 +35,24 @@ def open_store(settings: Settings):
         raise CliError(f"cannot open the database {path}: {exc}") from None
 
 
+def require_database(settings: Settings) -> None:
+    """Stop unless the database exists: a SQLite file where the settings say (a PostgreSQL URL names one)."""
+    if not settings.database_url and not settings.db_path.is_file():
+        raise CliError(f"no database at {settings.db_path}: {WHERE}")
+
+
+def open_storage(settings: Settings):
+    """The existing database (the SQLite file, or PostgreSQL when SMPOLICY_DATABASE_URL is set), migrated; never
+    a new SQLite file. `await storage.start()` before use."""
+    from bot.storage import DatabaseUnavailable, Storage
+
+    require_database(settings)
+    try:
+        return Storage.open(settings.db_path, settings.database_url or None)
+    except DatabaseUnavailable as exc:
+        raise CliError(f"cannot open the database: {exc}") from None
+
+
 def require_key(settings: Settings) -> None:
     """Stop unless a report key is configured or its file exists (commands never make one)."""
     key_file = settings.data_dir / "report.key"
@@ -152,27 +170,34 @@ ROUND_COLUMNS = ["round", "sent", "started", "finished", "average_score"]
 
 def cmd_quiz_stats(args: argparse.Namespace, settings: Settings, pack) -> int:
     """Per round: sent, started, finished, average score; then the hardest questions and weakest guidelines."""
+    import asyncio
+    from dataclasses import asdict
+
     from bot.quiz import stats
 
-    store = open_store(settings)
-    try:
-        rounds = stats.rounds(store)
-        if args.csv:
-            writer = csv.writer(sys.stdout)
-            writer.writerow(ROUND_COLUMNS)
-            for row in rounds:
-                writer.writerow(["" if row[c] is None else row[c] for c in ROUND_COLUMNS])
-            return 0
-        for name, rows in (("rounds", rounds), ("hardest questions", stats.hardest(store, pack)),
-                           ("weakest guidelines", stats.weakest(store, pack))):
-            print(f"{name}:")
-            if not rows:
-                print("  (none yet)")
-            for row in rows:
-                print("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+    storage = open_storage(settings)
+
+    async def read() -> tuple[list, list, list]:
+        await storage.start()
+        try:
+            return (await stats.rounds(storage.quiz), await stats.hardest(storage.quiz, pack), await stats.weakest(storage.quiz, pack))
+        finally:
+            await storage.close()
+
+    rounds, hardest, weakest = asyncio.run(read())
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(ROUND_COLUMNS)
+        for row in map(asdict, rounds):
+            writer.writerow(["" if row[c] is None else row[c] for c in ROUND_COLUMNS])
         return 0
-    finally:
-        store.close()
+    for name, rows in (("rounds", rounds), ("hardest questions", hardest), ("weakest guidelines", weakest)):
+        print(f"{name}:")
+        if not rows:
+            print("  (none yet)")
+        for row in rows:
+            print("  " + ", ".join(f"{k} {v}" for k, v in asdict(row).items()))
+    return 0
 
 
 def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
@@ -183,12 +208,16 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
     if not (settings.slack_enabled or settings.teams_enabled):
         raise CliError("neither Slack nor Teams is configured, so there is nobody to send a quiz to: set SLACK_BOT_TOKEN "
                        "and SLACK_SIGNING_SECRET, or MicrosoftAppId and MicrosoftAppPassword (see README, Settings)")
-    open_store(settings).close()  # the database must exist already: a send log in a new one would resend rounds
+    require_database(settings)  # a send log in a new database would resend rounds
     require_key(settings)  # the app below would otherwise make a key file beside it
-    from adapters.server import SCHEDULER, STORE, create_app
+    from adapters.server import SCHEDULER, STORAGE, STORE, create_app
     from bot.quiz.rounds import RoundResult, round_id
+    from bot.storage import DatabaseUnavailable
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except DatabaseUnavailable as exc:
+        raise CliError(f"cannot open the database: {exc}") from None
     scheduler = app[SCHEDULER]
     rid = args.round or round_id(time.time(), settings.timezone)
 
@@ -205,12 +234,17 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
             print(f"quiz round {rid}: being sent by {holder}; waiting for it to finish or stop", file=sys.stderr, flush=True)
 
     async def send() -> RoundResult:
-        result = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
-        while result.lost_lease:  # this process stalled past its lease: wait for the round again, finish what is left
-            again = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
-            again.sent += result.sent
-            result = again
-        return result
+        storage = app[STORAGE]
+        await storage.start()
+        try:
+            result = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
+            while result.lost_lease:  # this process stalled past its lease: wait for the round again, finish what is left
+                again = await scheduler.rounds.run(rid, scheduler.audiences, progress, waiting)
+                again.sent += result.sent
+                result = again
+            return result
+        finally:
+            await storage.close()
 
     try:
         result = asyncio.run(send())
@@ -218,5 +252,6 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
         app[STORE].close()
     print(file=sys.stderr)
     print(f"round {rid}: {result.sent} sent now, {result.already} had it already (sent by another process or an earlier run), "
-          f"{result.opted_out} opted out, {result.failed} failed (of {result.audience})")
-    return 0 if result.failed == 0 else 1
+          f"{result.opted_out} opted out, {result.failed} failed (of {result.audience})"
+          + (f"; {result.unsettled} still with another sender (run again to settle them)" if result.unsettled else ""))
+    return 0 if result.failed == 0 and result.unsettled == 0 else 1

@@ -146,6 +146,14 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     if settings.quiz_rounds:
         app.on_startup.append(scheduler.start)
         app.on_shutdown.append(scheduler.stop)
+
+    async def release_leases(app: web.Application) -> None:
+        # After the scheduler stopped: another replica resumes this process's jobs now, not when the lease runs out.
+        released = await bot.rounds.leases.release_all()
+        if released:
+            log.info("leases released", extra={"count": len(released)})
+
+    app.on_shutdown.append(release_leases)
     return app
 
 

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from adapters.server import SCHEDULER, STORE, create_app
+from adapters.server import SCHEDULER, STORAGE, STORE, create_app
 from bench.common import machine
 from bench.load import free_port, rss_mb
 from bot.settings import Settings
@@ -53,6 +53,7 @@ async def run(people: int, rate: int) -> None:
         if done in (1000, total // 2, total * 3 // 4):
             rss[f"after {done}"] = rss_mb(os.getpid())
 
+    await app[STORAGE].start()
     started = time.monotonic()
     result = await scheduler.rounds.run("2026-W48", audiences, progress)
     took = time.monotonic() - started
@@ -61,6 +62,7 @@ async def run(people: int, rate: int) -> None:
     duplicates = stats["duplicates"]
     missed = people - stats["channels_with_invitation"]
     throttled = stats["counts"].get("chat.postMessage:429", 0)
+    await app[STORAGE].close()
     app[STORE].close()
     fake.terminate()
     fake.wait()

@@ -1,8 +1,10 @@
-"""Leases: one holder at a time for a named job (sending a round, announcing reports), on one database.
+"""Leases: one holder at a time for a named job (sending a round), on one database.
 
-A lease is a row (name, holder, expires_at). Taking it is one conditional upsert: it succeeds when the row is
-free, expired or already ours. The holder renews it while it works; if it dies, the lease runs out and another
-process takes over. The same rows serve several processes on one SQLite file and replicas on one PostgreSQL.
+A lease is a row (name, holder, expires_at) in bot/storage/leases.py. Taking it is one conditional upsert: it
+succeeds when the row is free, expired or already ours. The holder renews it while it works and releases it
+when it stops (also when `smpolicy serve` shuts down: `release_all`); if it dies, the lease runs out and another
+process takes over, at once when the dead holder was a process of this machine. The same rows serve several
+processes on one SQLite file and replicas on one PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable
 
-from bot.store import Store
+from bot.storage.leases import LeaseTable
 
 TTL = 30.0
 
@@ -39,32 +41,35 @@ def _dead_here(holder: str) -> bool:
 
 
 class Leases:
-    def __init__(self, store: Store, holder: str | None = None, clock: Callable[[], float] = time.time):
-        self.store, self.holder, self.clock = store, holder or holder_name(), clock
+    """The leases of one holder (by default this process, named by `holder_name`)."""
 
-    def take(self, name: str, ttl: float = TTL) -> bool:
+    def __init__(self, rows: LeaseTable, holder: str | None = None, clock: Callable[[], float] = time.time):
+        self.rows, self.holder, self.clock = rows, holder or holder_name(), clock
+
+    async def take(self, name: str, ttl: float = TTL) -> bool:
         """Take or renew the lease `name` for `ttl` seconds; False while another holder has it. A holder on this
         machine whose process is gone (killed, crashed) is not waited for until its lease runs out."""
         now = self.clock()
-        holder = self.holder_of(name)
-        if holder and holder != self.holder and _dead_here(holder):
-            self.store.write(lambda db: db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder]))
-        return self.store.write(lambda db: db.execute(
-            "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-            "holder = excluded.holder, expires_at = excluded.expires_at WHERE leases.expires_at < ? OR leases.holder = excluded.holder",
-            [name, self.holder, now + ttl, now]).rowcount == 1)
+        current = await self.rows.get(name)
+        if current and current.holder != self.holder and current.expires_at >= now and _dead_here(current.holder):
+            await self.rows.release(name, current.holder)
+        return await self.rows.take(name, self.holder, now, now + ttl)
 
-    def holds(self, name: str, margin: float = TTL / 3) -> bool:
+    async def holds(self, name: str, margin: float = TTL / 3) -> bool:
         """Whether we hold `name` for at least `margin` seconds more (read from the database, not remembered):
         a process that stalled past its lease finds out here, before it acts on it."""
-        row = self.store.db.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchone()
-        return bool(row) and row[0] == self.holder and row[1] - self.clock() >= margin
+        lease = await self.rows.get(name)
+        return lease is not None and lease.holder == self.holder and lease.expires_at - self.clock() >= margin
 
-    def release(self, name: str) -> None:
+    async def release(self, name: str) -> None:
         """Give the lease up (only if we hold it)."""
-        self.store.write(lambda db: db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, self.holder]))
+        await self.rows.release(name, self.holder)
 
-    def holder_of(self, name: str) -> str | None:
+    async def release_all(self) -> list[str]:
+        """Give up every lease we hold (the process is stopping: others need not wait for them to run out)."""
+        return await self.rows.release_all(self.holder)
+
+    async def holder_of(self, name: str) -> str | None:
         """Who holds `name` now (None when free or expired)."""
-        row = self.store.db.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchone()
-        return row[0] if row and row[1] >= self.clock() else None
+        lease = await self.rows.get(name)
+        return lease.holder if lease and lease.expires_at >= self.clock() else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.check.checker import Checker, CheckResult, DraftError
 from bot.core import HELP_TEXT, Core, Handler
+from bot.leases import Leases
 from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import Answer, Engine
 from bot.policy.pack import Pack
@@ -74,13 +75,13 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer
               notify_delay: float = 120) -> Bot:
     """The conversation core wired to the store: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
-    quiz = QuizMaster(store, pack, on_answer=hooks.quiz_answered)
+    quiz = QuizMaster(storage.quiz, pack, on_answer=hooks.quiz_answered)
     hasher = Hasher()
     limits = Limits()
     desk = ReportDesk(store, sealer, pack, notify_delay=notify_delay, hasher=hasher, limits=limits)
     cases = CaseBook(store, sealer)
     review = ReviewDesk(cases, pack, hasher, limits)
-    rounds = Rounds(store, quiz)
+    rounds = Rounds(storage.rounds, quiz, Leases(storage.leases))
     checker = Checker(pack)
 
     async def check_draft(incoming: Incoming) -> list[Reply]:
@@ -93,12 +94,12 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer
         return [check_reply(result, pack)]
 
     async def quiz_off(incoming: Incoming) -> list[Reply]:
-        rounds.set_opt_out(incoming.user_key, True)
+        await rounds.set_opt_out(incoming.user_key, True)
         return [Reply("Done: no more weekly quiz invitations. Say \"quiz on\" to get them again; \"quiz\" still starts one any time.",
                       private=True)]
 
     async def quiz_on(incoming: Incoming) -> list[Reply]:
-        rounds.set_opt_out(incoming.user_key, False)
+        await rounds.set_opt_out(incoming.user_key, False)
         return [Reply("Welcome back: you'll get the weekly quiz invitation again.", private=True)]
 
     async def feedback(incoming: Incoming) -> list[Reply]:
@@ -106,7 +107,7 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer
         return [Reply("Thanks for the feedback: it helps the policy owners improve the answers.", private=True)]
 
     async def home(incoming: Incoming) -> list[Reply]:
-        card = Card(title="Social media guidelines", body=HELP_TEXT, fields=(("Your record", quiz.record(incoming.user_key)),),
+        card = Card(title="Social media guidelines", body=HELP_TEXT, fields=(("Your record", await quiz.record(incoming.user_key)),),
                     buttons=(Button("Ask a question", "ask.prompt"), Button("Take a quiz", "quiz.start", style="primary"),
                              Button("Report a concern", "report.open", dialog=True)))
         return [Reply(HELP_TEXT, card)]

@@ -11,6 +11,7 @@ from importlib import metadata
 import pytest
 
 from bot.reports.crypto import new_key
+from bot.storage.sqlite import SQLiteDatabase
 from bot.store import Store
 from tests.conftest import ROOT
 
@@ -130,13 +131,13 @@ def test_quiz_send_needs_the_servers_database_and_key_and_makes_neither(tmp_path
     env = {"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_TEAMS_EMULATOR": "on"}
     line = one_line_error(smpolicy("quiz", "send", env=env))
     assert f"no database at {tmp_path / 'smpolicy.db'}" in line and not (tmp_path / "smpolicy.db").exists()
-    Store(tmp_path / "smpolicy.db").close()
+    SQLiteDatabase.prepare(tmp_path / "smpolicy.db").close_now()
     line = one_line_error(smpolicy("quiz", "send", env=env))
     assert "no report key" in line and not (tmp_path / "report.key").exists()
 
 
 def test_quiz_send_without_slack_or_teams_says_so(tmp_path):
-    Store(tmp_path / "smpolicy.db").close()
+    SQLiteDatabase.prepare(tmp_path / "smpolicy.db").close_now()
     line = one_line_error(smpolicy("quiz", "send", env={"SMPOLICY_DATA_DIR": str(tmp_path)}))
     assert "neither Slack nor Teams is configured" in line and "SLACK_BOT_TOKEN" in line
 
@@ -154,15 +155,39 @@ def test_a_round_in_a_year_with_53_weeks_is_accepted():
     assert check_round("2026-W53") == "2026-W53"  # 2026 has 53 ISO weeks
 
 
-def test_quiz_stats_csv_has_a_header_and_one_row_per_round(tmp_path):
-    store = Store(tmp_path / "smpolicy.db")
-    store.write(lambda db: [db["quiz_rounds"].insert({"round_id": r, "started_at": 1.0, "finished_at": 2.0}) for r in ("2026-W47", "2026-W48")])
-    store.write(lambda db: db["quiz_sends"].insert({"round_id": "2026-W48", "user_key": "web:a", "state": "sent", "channel": "slack", "at": 1.0}))
-    store.close()
-    result = smpolicy("quiz", "stats", "--csv", env={"SMPOLICY_DATA_DIR": str(tmp_path)})
+async def test_quiz_stats_csv_has_a_header_and_one_row_per_round(tmp_path, database_url, pack):
+    """On either backend (SMPOLICY_DATABASE_URL for PostgreSQL): one row per round, numbers as the quizzes left them."""
+    import random
+
+    from bot.messages import incoming_action
+    from bot.quiz.flow import QuizMaster
+    from bot.storage import Storage
+
+    storage = Storage.open(tmp_path / "smpolicy.db", database_url)
+    await storage.start()
+    try:
+        for rid in ("2026-W47", "2026-W48"):
+            await storage.rounds.start(rid, 1.0)
+        await storage.rounds.finish("2026-W47", 2.0)
+        assert await storage.rounds.claim("2026-W48", "web:a", "slack", "me", 1.0)
+        await storage.rounds.mark("2026-W48", "web:a", "me", "sent", 1.0)
+        quiz = QuizMaster(storage.quiz, pack, rng=random.Random(2))
+        for user, questions in (("web:a", 1), ("web:b", 3)):  # a answers one question; b finishes, all right
+            session, reply = await quiz.start(user, round_id="2026-W48")
+            for _ in range(questions):
+                qid = reply.card.buttons[0].value.split(":")[1]
+                replies = await quiz.answer(incoming_action("web", user, "c", "quiz.answer", f"{session}:{qid}:{quiz.questions[qid].answer}"))
+                reply = replies[-1]
+    finally:
+        await storage.close()
+    env = {"SMPOLICY_DATA_DIR": str(tmp_path), **({"SMPOLICY_DATABASE_URL": database_url} if database_url else {})}
+    result = smpolicy("quiz", "stats", "--csv", env=env)
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert result.returncode == 0
-    assert rows == [["round", "sent", "started", "finished", "average_score"], ["2026-W47", "0", "0", "0", ""], ["2026-W48", "1", "0", "0", ""]]
+    assert result.returncode == 0, result.stderr
+    assert rows == [["round", "sent", "started", "finished", "average_score"], ["2026-W47", "0", "0", "0", ""],
+                    ["2026-W48", "1", "2", "1", "3.0"]]
+    text = smpolicy("quiz", "stats", env=env).stdout
+    assert "round 2026-W48, sent 1, started 2, finished 1, average_score 3.0" in text and "wrong_share 0.0" in text
 
 
 def test_reports_export_writes_csv_without_an_option(tmp_path):

@@ -11,17 +11,16 @@ current one (double click, old message, finished quiz) gets a polite note and ch
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import secrets
-import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.pack import Pack
 from bot.quiz.selection import choose, due_at, next_box
-from bot.store import Store
+from bot.storage.quiz import Quizzes, Session
 
 QUIZ_LENGTH = 3
 
@@ -31,30 +30,39 @@ def iso_week(ts: float) -> str:
     return f"{year}-W{week:02d}"
 
 
+def weeks_in_a_row(finished: list[Session], now: float) -> int:
+    """How many weeks in a row, ending this week or last, have a finished quiz."""
+    weeks = {iso_week(s.finished_at) for s in finished if s.finished_at is not None}
+    day = dt.datetime.fromtimestamp(now, dt.UTC)
+    if iso_week(now) not in weeks:
+        day -= dt.timedelta(weeks=1)
+    count = 0
+    while iso_week(day.timestamp()) in weeks:
+        count += 1
+        day -= dt.timedelta(weeks=1)
+    return count
+
+
 class QuizMaster:
     """Runs quizzes for people identified by their opaque user key."""
 
-    def __init__(self, store: Store, pack: Pack, length: int = QUIZ_LENGTH, clock=time.time, rng: random.Random | None = None,
-                 on_answer=None):
-        self.store, self.pack, self.length, self.clock = store, pack, length, clock
+    def __init__(self, quizzes: Quizzes, pack: Pack, length: int = QUIZ_LENGTH, clock: Callable[[], float] = time.time,
+                 rng: random.Random | None = None, on_answer: Callable[[bool], None] | None = None):
+        self.quizzes, self.pack, self.length, self.clock = quizzes, pack, length, clock
         self.rng = rng or random.Random()
         self.questions = {q.id: q for q in pack.questions}
         self.on_answer = on_answer
 
-    def start(self, user_key: str, round_id: str = "") -> tuple[str, Reply]:
+    async def start(self, user_key: str, round_id: str = "") -> tuple[str, Reply]:
         """Create a session and return its id and the first question card."""
         now = self.clock()
-        cards = {r["question_id"]: (r["box"], r["due"]) for r in
-                 self.store.db.query("SELECT question_id, box, due FROM quiz_cards WHERE user_key = ?", [user_key])}
+        cards = {qid: (card.box, card.due) for qid, card in (await self.quizzes.recall(user_key)).items()}
         picked = choose(list(self.questions.values()), cards, now, self.length, self.rng)
-        session_id = secrets.token_hex(8)
-        self.store.write(lambda db: db["quiz_sessions"].insert({
-            "id": session_id, "user_key": user_key, "questions": json.dumps([q.id for q in picked]), "position": 0,
-            "score": 0, "started_at": now, "finished_at": None, "round_id": round_id}))
-        return session_id, self.question_reply(session_id, picked[0].id, 0, len(picked))
+        session = await self.quizzes.start(secrets.token_hex(8), user_key, [q.id for q in picked], now, round_id)
+        return session.id, self.question_reply(session.id, picked[0].id, 0, len(picked))
 
     async def begin(self, incoming: Incoming) -> list[Reply]:
-        return [self.start(incoming.user_key)[1]]
+        return [(await self.start(incoming.user_key))[1]]
 
     def question_reply(self, session_id: str, question_id: str, position: int, total: int) -> Reply:
         q = self.questions[question_id]
@@ -69,38 +77,25 @@ class QuizMaster:
             choice = int(choice_text)
         except ValueError:
             return [Reply("That answer button is not one of mine.", private=True)]
-        row = next(self.store.db.query("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]), None)
-        if row is None or row["user_key"] != incoming.user_key:
+        session = await self.quizzes.session(session_id)
+        if session is None or session.user_key != incoming.user_key:
             return [Reply("That quiz is not yours or no longer exists. Say \"quiz\" for a new one.", private=True)]
-        ids = json.loads(row["questions"])
-        if row["finished_at"] or row["position"] >= len(ids) or ids[row["position"]] != question_id:
+        ids = session.questions
+        if session.finished_at or session.position >= len(ids) or ids[session.position] != question_id:
             return [Reply("You already answered that one. Say \"quiz\" for a new quiz.", private=True)]
         q = self.questions.get(question_id)
         if q is None or not 0 <= choice < len(q.choices):
             return [Reply("That answer button is not one of mine.", private=True)]
         correct = choice == q.answer
         now = self.clock()
-        finished = row["position"] + 1 >= len(ids)
 
-        def record(db):
-            # The position check inside the transaction makes a double click count once.
-            cur = db.execute("UPDATE quiz_sessions SET position = position + 1, score = score + ?, finished_at = ? "
-                             "WHERE id = ? AND position = ?", [int(correct), now if finished else None, session_id, row["position"]])
-            if cur.rowcount != 1:
-                return False
-            db["quiz_answers"].insert({"session_id": session_id, "user_key": incoming.user_key, "question_id": q.id,
-                                       "section": q.section, "correct": int(correct), "at": now})
-            card = next(db.query("SELECT box FROM quiz_cards WHERE user_key = ? AND question_id = ?", [incoming.user_key, q.id]), None)
-            box = next_box(card["box"] if card else 0, correct) if card else (1 if correct else 0)
-            db["quiz_cards"].upsert({"user_key": incoming.user_key, "question_id": q.id, "box": box,
-                                     "due": due_at(box, now), "seen": 1}, pk=("user_key", "question_id"))
-            return True
+        def reschedule(box: int | None) -> tuple[int, float]:
+            # A new card starts in box 1 when answered right, box 0 when wrong; a known one moves by Leitner.
+            after = (1 if correct else 0) if box is None else next_box(box, correct)
+            return after, due_at(after, now)
 
-        try:
-            counted = self.store.write(record)
-        except sqlite3.IntegrityError:
-            counted = False
-        if not counted:
+        # The position check inside the transaction makes a double click count once.
+        if not await self.quizzes.record_answer(session, q.id, q.section, correct, now, reschedule):
             return [Reply("You already answered that one.", private=True)]
         if self.on_answer:
             self.on_answer(correct)
@@ -111,52 +106,41 @@ class QuizMaster:
         marks = (("Your answer", q.choices[choice]),) + (() if correct else (("Right answer", q.choices[q.answer]),))
         replies = [Reply(feedback, Card(title="Right!" if correct else "Not quite", body=q.explanation,
                                         fields=(*marks, ("Guideline", section.title)), quote=section.text))]
-        if finished:
-            replies.append(self.summary(session_id, incoming.user_key))
+        if session.position + 1 >= len(ids):
+            replies.append(await self.summary(session.id, incoming.user_key))
         else:
-            replies.append(self.question_reply(session_id, ids[row["position"] + 1], row["position"] + 1, len(ids)))
+            replies.append(self.question_reply(session.id, ids[session.position + 1], session.position + 1, len(ids)))
         return replies
 
-    def streak(self, user_key: str) -> int:
+    async def streak(self, user_key: str) -> int:
         """Weeks in a row, ending this week or last, with a finished quiz."""
-        weeks = {iso_week(r["finished_at"]) for r in self.store.db.query(
-            "SELECT finished_at FROM quiz_sessions WHERE user_key = ? AND finished_at IS NOT NULL", [user_key])}
-        now = self.clock()
-        day = dt.datetime.fromtimestamp(now, dt.UTC)
-        if iso_week(now) not in weeks:
-            day -= dt.timedelta(weeks=1)
-        count = 0
-        while iso_week(day.timestamp()) in weeks:
-            count += 1
-            day -= dt.timedelta(weeks=1)
-        return count
+        return weeks_in_a_row(await self.quizzes.finished(user_key), self.clock())
 
-    def record(self, user_key: str) -> str:
+    async def record(self, user_key: str) -> str:
         """One line on a person's quiz record, for their home screen."""
-        rows = list(self.store.db.query("SELECT score, questions FROM quiz_sessions WHERE user_key = ? AND finished_at IS NOT NULL",
-                                        [user_key]))
-        if not rows:
+        finished = await self.quizzes.finished(user_key)
+        if not finished:
             return "You haven't taken a quiz yet: three questions, two minutes."
-        right = sum(r["score"] for r in rows)
-        asked = sum(len(json.loads(r["questions"])) for r in rows)
-        streak = self.streak(user_key)
-        return (f"Your quizzes: {len(rows)} finished, {right} of {asked} answers right, "
+        right = sum(s.score for s in finished)
+        asked = sum(len(s.questions) for s in finished)
+        streak = weeks_in_a_row(finished, self.clock())
+        return (f"Your quizzes: {len(finished)} finished, {right} of {asked} answers right, "
                 f"streak {streak} week{'s' if streak != 1 else ''}.")
 
-    def summary(self, session_id: str, user_key: str) -> Reply:
-        row = next(self.store.db.query("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]))
-        total = len(json.loads(row["questions"]))
-        missed = Counter(r["section"].split(".")[0] for r in self.store.db.query(
-            "SELECT section FROM quiz_answers WHERE user_key = ? AND correct = 0", [user_key]))
-        streak = self.streak(user_key)
-        lines = [f"Quiz done: {row['score']} of {total} right. Streak: {streak} week{'s' if streak != 1 else ''} in a row."]
+    async def summary(self, session_id: str, user_key: str) -> Reply:
+        session = await self.quizzes.session(session_id)
+        assert session is not None
+        total = len(session.questions)
+        missed = Counter(section.split(".")[0] for section in await self.quizzes.missed_sections(user_key))
+        streak = await self.streak(user_key)
+        lines = [f"Quiz done: {session.score} of {total} right. Streak: {streak} week{'s' if streak != 1 else ''} in a row."]
         buttons = [Button("Another quiz", "quiz.start", style="primary")]
         if missed:
             weakest = self.pack.sections[missed.most_common(1)[0][0]]
             lines.append(f"The guideline you missed most: {weakest.title}. Want to read it?")
             buttons.append(Button(f"Read: {weakest.title}"[:75], "policy.section", weakest.id))
         text = "\n".join(lines)
-        return Reply(text, Card(title="Quiz done", body=text, fields=(("Score", f"{row['score']} / {total}"),
+        return Reply(text, Card(title="Quiz done", body=text, fields=(("Score", f"{session.score} / {total}"),
                                                                           ("Streak", f"{streak} week{'s' if streak != 1 else ''}")),
                                 buttons=tuple(buttons)))
 

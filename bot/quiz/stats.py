@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.policy.pack import Pack
-from bot.store import Store
+from bot.storage.quiz import Quizzes, RoundStats
 
 
-def rounds(store: Store) -> list[dict]:
+@dataclass(frozen=True)
+class HardQuestion:
+    question_id: str
+    answers: int
+    wrong: int
+    wrong_share: float
+    question: str
+
+
+@dataclass(frozen=True)
+class WeakSection:
+    section: str  # a top-level guideline id
+    title: str
+    answers: int
+    wrong: int
+    wrong_share: float
+
+
+async def rounds(quizzes: Quizzes) -> list[RoundStats]:
     """Per round: invitations sent, quizzes started (at least one answer), finished, average score."""
-    return list(store.db.query("""
-        SELECT r.round_id AS round,
-               (SELECT COUNT(*) FROM quiz_sends s WHERE s.round_id = r.round_id AND s.state = 'sent') AS sent,
-               (SELECT COUNT(DISTINCT q.id) FROM quiz_sessions q JOIN quiz_answers a ON a.session_id = q.id
-                 WHERE q.round_id = r.round_id) AS started,
-               (SELECT COUNT(*) FROM quiz_sessions q WHERE q.round_id = r.round_id AND q.finished_at IS NOT NULL) AS finished,
-               (SELECT ROUND(AVG(q.score), 2) FROM quiz_sessions q WHERE q.round_id = r.round_id AND q.finished_at IS NOT NULL)
-                 AS average_score
-        FROM quiz_rounds r ORDER BY r.round_id"""))
+    return await quizzes.round_stats()
 
 
-def hardest(store: Store, pack: Pack, limit: int = 5) -> list[dict]:
+async def hardest(quizzes: Quizzes, pack: Pack, limit: int = 5) -> list[HardQuestion]:
     """Questions answered wrong most often (share of wrong answers), with at least one answer."""
     text = {q.id: q.question for q in pack.questions}
-    rows = store.db.query("""SELECT question_id, COUNT(*) AS answers, SUM(1 - correct) AS wrong FROM quiz_answers
-                             GROUP BY question_id ORDER BY 1.0 * SUM(1 - correct) / COUNT(*) DESC, COUNT(*) DESC LIMIT ?""", [limit])
-    return [{**r, "wrong_share": round(r["wrong"] / r["answers"], 2), "question": text.get(r["question_id"], "")} for r in rows]
+    return [HardQuestion(s.question_id, s.answers, s.wrong, round(s.wrong / s.answers, 2), text.get(s.question_id, ""))
+            for s in await quizzes.question_stats(limit)]
 
 
-def weakest(store: Store, pack: Pack) -> list[dict]:
-    """Sections by share of wrong answers, worst first."""
+async def weakest(quizzes: Quizzes, pack: Pack) -> list[WeakSection]:
+    """Guidelines (top-level sections) by share of wrong answers, worst first."""
     totals: dict[str, list[int]] = {}
-    for r in store.db.query("SELECT section, correct FROM quiz_answers"):
-        top = r["section"].split(".")[0]
-        totals.setdefault(top, [0, 0])
-        totals[top][0] += 1
-        totals[top][1] += 1 - r["correct"]
-    out = [{"section": s, "title": pack.sections[s].title if s in pack.sections else s, "answers": n, "wrong": w,
-            "wrong_share": round(w / n, 2)} for s, (n, w) in totals.items()]
-    return sorted(out, key=lambda r: (-r["wrong_share"], -r["answers"]))
+    for s in await quizzes.section_stats():
+        tally = totals.setdefault(s.section.split(".")[0], [0, 0])
+        tally[0] += s.answers
+        tally[1] += s.wrong
+    out = [WeakSection(s, pack.sections[s].title if s in pack.sections else s, n, w, round(w / n, 2)) for s, (n, w) in totals.items()]
+    return sorted(out, key=lambda r: (-r.wrong_share, -r.answers))

@@ -11,7 +11,10 @@ from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.events import Events
 from bot.storage.feedback import Feedback
 from bot.storage.health import Health
+from bot.storage.leases import LeaseTable
+from bot.storage.quiz import Quizzes
 from bot.storage.references import References
+from bot.storage.rounds import RoundLog
 
 
 def open_database(db_path: Path | str, url: str | None = None) -> Database:
@@ -38,10 +41,13 @@ class Storage:
     health: Health
     feedback: Feedback
     references: References
+    quiz: Quizzes
+    rounds: RoundLog
+    leases: LeaseTable
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(db, Events(db), Health(db), Feedback(db), References(db))
+        return cls(db, Events(db), Health(db), Feedback(db), References(db), Quizzes(db), RoundLog(db), LeaseTable(db))
 
     @classmethod
     def open(cls, db_path: Path | str, url: str | None = None) -> Storage:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.server import STORAGE, STORE, create_app
 from bot.reports.crypto import load_keys
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage.sqlite import SQLiteDatabase
 from tests.conftest import ROOT
 from tests.fakes import slack_payloads as p
 from tests.quiz.test_rounds import USERS, invitations, quiz_send, slack_env
@@ -84,7 +84,7 @@ async def test_kill_9_during_a_quiz_round_then_rerun(tmp_path, slack_api):
     slack_api.delay["chat.postMessage"] = 0.01
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_"))}, "SMPOLICY_DATA_DIR": str(tmp_path),
            **slack_env(slack_api)}
-    Store(tmp_path / "smpolicy.db").close()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
+    SQLiteDatabase.prepare(tmp_path / "smpolicy.db").close_now()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
     load_keys("", tmp_path)
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "quiz", "send", "--round", "2026-W48", cwd=ROOT,
                                                 env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)

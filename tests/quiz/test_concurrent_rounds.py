@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from bot.reports.crypto import load_keys
-from bot.store import Store
+from bot.storage.sqlite import SQLiteDatabase
 from tests.conftest import ROOT
 from tests.quiz.test_rounds import invitations, quiz_send, slack_env
 from tests.server.test_serve import free_port
@@ -100,7 +100,7 @@ async def test_a_sender_killed_halfway_is_resumed_by_the_next(tmp_path, slack_ap
     for attempt in range(ROUNDS):
         folder = tmp_path / f"run{attempt}"
         reset(slack_api, n)
-        Store(folder / "smpolicy.db").close()  # as `smpolicy serve` leaves them (the CLI never creates either)
+        SQLiteDatabase.prepare(folder / "smpolicy.db").close_now()  # as `smpolicy serve` leaves them (the CLI never creates either)
         load_keys("", folder)
         full = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))},
                 "SMPOLICY_DATA_DIR": str(folder), **slack_env(slack_api)}
@@ -115,20 +115,21 @@ async def test_a_sender_killed_halfway_is_resumed_by_the_next(tmp_path, slack_ap
         assert_everyone_once(slack_api, n)
 
 
-def test_a_lease_outlives_its_holder_only_on_other_machines(tmp_path):
+async def test_a_lease_outlives_its_holder_only_on_other_machines(database):
     from bot.leases import Leases
+    from bot.storage.leases import LeaseTable
 
-    store = Store(tmp_path / "l.db")
+    rows = LeaseTable(database)
     now = [1000.0]
-    alive = Leases(store, holder=f"{socket.gethostname()}:{os.getpid()}:aa", clock=lambda: now[0])
-    assert alive.take("round:x")
-    other = Leases(store, holder="other:1:bb", clock=lambda: now[0])
-    assert not other.take("round:x") and other.holder_of("round:x") == alive.holder
-    remote = Leases(store, holder="elsewhere:1:cc", clock=lambda: now[0])
-    store.write(lambda db: db.execute("UPDATE leases SET holder = 'elsewhere:1:cc'"))
-    assert not other.take("round:x")  # a holder on another machine is waited for until its lease runs out
+    alive = Leases(rows, holder=f"{socket.gethostname()}:{os.getpid()}:aa", clock=lambda: now[0])
+    assert await alive.take("round:x")
+    other = Leases(rows, holder="other:1:bb", clock=lambda: now[0])
+    assert not await other.take("round:x") and await other.holder_of("round:x") == alive.holder
+    remote = Leases(rows, holder="elsewhere:1:cc", clock=lambda: now[0])
+    await database.execute("UPDATE leases SET holder = 'elsewhere:1:cc'")
+    assert not await other.take("round:x")  # a holder on another machine is waited for until its lease runs out
     now[0] += 31
-    assert other.take("round:x") and not remote.take("round:x")
+    assert await other.take("round:x") and not await remote.take("round:x")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
-    store.write(lambda db: db.execute("UPDATE leases SET holder = ?", [f"{socket.gethostname()}:{dead}:dd"]))
-    assert other.take("round:x")  # a dead process of this machine is not waited for
+    await database.execute("UPDATE leases SET holder = ?", [f"{socket.gethostname()}:{dead}:dd"])
+    assert await other.take("round:x")  # a dead process of this machine is not waited for

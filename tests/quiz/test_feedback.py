@@ -4,16 +4,16 @@ import random
 
 from bot.messages import Incoming
 from bot.quiz.flow import QuizMaster
-from bot.store import Store
+from bot.storage import Storage
 
 
 def press(value: str) -> Incoming:
     return Incoming(channel="test", user_key="u1", conversation_key="c1", kind="action", action_id="quiz.answer", value=value)
 
 
-async def test_feedback_fields_and_streak_in_weeks(tmp_path, pack):
-    quiz = QuizMaster(Store(tmp_path / "q.db"), pack, rng=random.Random(4))
-    _, reply = quiz.start("u1")
+async def test_feedback_fields_and_streak_in_weeks(database, pack):
+    quiz = QuizMaster(Storage.on(database).quiz, pack, rng=random.Random(4))
+    _, reply = await quiz.start("u1")
     wrong_seen = right_seen = False
     for _ in range(3):
         session, qid, _ = reply.card.buttons[0].value.split(":")

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.server import create_app
 from bot.reports.crypto import load_keys
 from bot.settings import Settings
-from bot.store import Store
+from bot.storage.sqlite import SQLiteDatabase
 from tests.conftest import ROOT
 from tests.fakes import slack_payloads as p
 from tests.fakes import teams_activities as a
@@ -26,7 +26,7 @@ USERS = [{"id": u, "name": u.lower(), "is_bot": False, "deleted": False} for u i
 
 
 async def quiz_send(tmp_path, env: dict, *args: str) -> tuple[int, str, str]:
-    Store(tmp_path / "smpolicy.db").close()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
+    SQLiteDatabase.prepare(tmp_path / "smpolicy.db").close_now()  # as `smpolicy serve` leaves them: the CLI never creates a database or key
     load_keys("", tmp_path)
     full = {**{k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))},
             "SMPOLICY_DATA_DIR": str(tmp_path), **env}

@@ -56,12 +56,12 @@ async def test_an_unfinished_round_is_resumed_at_start(pack, engine, tmp_path):
 
     audience = Audience("test", people, deliver)
     first = await bot.rounds.run("2026-W48", [audience])
-    assert first.failed == 1 and bot.rounds.unfinished() == ["2026-W48"]
+    assert first.failed == 1 and await bot.rounds.unfinished() == ["2026-W48"]
     scheduler = QuizScheduler(bot.rounds, [audience], "0 10 * * MON", "UTC")
     await scheduler.start()
     for _ in range(200):
-        if not bot.rounds.unfinished():
+        if not await bot.rounds.unfinished():
             break
         await asyncio.sleep(0.01)
     await scheduler.stop()
-    assert bot.rounds.unfinished() == [] and sorted(delivered) == ["a", "b"]
+    assert await bot.rounds.unfinished() == [] and sorted(delivered) == ["a", "b"]

@@ -2,9 +2,10 @@
 
 import random
 
-from bot.quiz.flow import QuizMaster, iso_week
+from bot.quiz.flow import QuizMaster, iso_week, weeks_in_a_row
 from bot.quiz.selection import BOX_DAYS, DAY, choose, next_box
-from bot.store import Store
+from bot.storage import Storage
+from bot.storage.quiz import Session
 
 
 def test_unseen_before_seen_and_sections_balanced(pack):
@@ -28,11 +29,11 @@ def test_leitner_boxes():
     assert next_box(4, False) == 0
 
 
-async def test_wrong_answers_come_back_sooner_than_right_ones(pack, tmp_path):
+async def test_wrong_answers_come_back_sooner_than_right_ones(pack, database):
     now = [1_800_000_000.0]
-    quiz = QuizMaster(Store(tmp_path / "q.db"), pack, clock=lambda: now[0], rng=random.Random(5))
+    quiz = QuizMaster(Storage.on(database).quiz, pack, clock=lambda: now[0], rng=random.Random(5))
     from bot.messages import incoming_action
-    sid, first = quiz.start("u")
+    sid, first = await quiz.start("u")
     wrong = right = None
     reply = first
     for _ in range(3):
@@ -41,22 +42,20 @@ async def test_wrong_answers_come_back_sooner_than_right_ones(pack, tmp_path):
         wrong, right = (q.id, right) if wrong is None else (wrong, q.id if right is None else right)
         replies = await quiz.answer(incoming_action("web", "u", "c", "quiz.answer", f"{sid}:{q.id}:{choice}"))
         reply = replies[-1]
-    cards = {r["question_id"]: r for r in quiz.store.db.query("SELECT * FROM quiz_cards")}
-    assert cards[wrong]["box"] == 0 and cards[wrong]["due"] == now[0]
-    assert cards[right]["box"] == 1 and cards[right]["due"] == now[0] + DAY
+    cards = await quiz.quizzes.recall("u")
+    assert cards[wrong].box == 0 and cards[wrong].due == now[0]
+    assert cards[right].box == 1 and cards[right].due == now[0] + DAY
     now[0] += 2 * DAY  # everything unseen first, then the wrong one before the right one
-    order = choose(pack.questions, {k: (v["box"], v["due"]) for k, v in cards.items()}, now[0], len(pack.questions), random.Random(1))
+    order = choose(pack.questions, {k: (v.box, v.due) for k, v in cards.items()}, now[0], len(pack.questions), random.Random(1))
     ids = [q.id for q in order]
     assert len(pack.questions) - 3 <= ids.index(wrong) < ids.index(right)
 
 
-def test_streak_counts_weeks_in_a_row(pack, tmp_path):
+def test_streak_counts_weeks_in_a_row():
     week = 7 * DAY
     now = 1_800_000_000.0
-    store = Store(tmp_path / "s.db")
-    quiz = QuizMaster(store, pack, clock=lambda: now)
-    for i, weeks_ago in enumerate((0, 1, 2, 4)):
-        store.db["quiz_sessions"].insert({"id": f"s{i}", "user_key": "u", "questions": "[]", "position": 3, "score": 3,
-                                          "started_at": now - weeks_ago * week, "finished_at": now - weeks_ago * week, "round_id": ""})
-    assert quiz.streak("u") == 3 and quiz.streak("someone") == 0
+    finished = [Session(f"s{i}", "u", (), 3, 3, now - weeks_ago * week, now - weeks_ago * week, "")
+                for i, weeks_ago in enumerate((0, 1, 2, 4))]
+    assert weeks_in_a_row(finished, now) == 3 and weeks_in_a_row([], now) == 0
+    assert weeks_in_a_row(finished[1:], now) == 2  # none this week yet: the streak ending last week still counts
     assert iso_week(now) != iso_week(now - week)

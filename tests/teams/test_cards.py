@@ -41,13 +41,14 @@ async def every_reply(pack, engine, tmp_path):
     replies.append(answer_reply(engine.answer("what's the wifi password")))
     desk = ReportDesk(store, Sealer(b"k" * 32), pack)
     replies += await desk.submit(incoming_action("teams", "u", "c", "report.submit", form_token(desk.form_key, "u"), {"what": "x"}))
-    quiz = QuizMaster(store, pack, rng=random.Random(1))
-    _, first = quiz.start("u")
+    storage = Storage.open(store.path)
+    quiz = QuizMaster(storage.quiz, pack, rng=random.Random(1))
+    _, first = await quiz.start("u")
     replies.append(first)
     for _ in range(3):
         button = replies[-1].card.buttons[-1]
         replies += await quiz.answer(incoming_action("teams", "u", "c", button.action_id, button.value))
-    core = build_core(pack, engine, Storage.open(store.path), store, Sealer(b"k" * 32))
+    core = build_core(pack, engine, storage, store, Sealer(b"k" * 32))
     replies += await core.handle(incoming_action("teams", "u", "c", "home.open"))
     replies += await core.handle(incoming_action("teams", "u", "c", "policy.section", "monitoring"))
     return replies
