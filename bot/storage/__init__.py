@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.storage.cases import Cases
 from bot.storage.database import Database, Dialect, Queries, Row
 from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.events import Events
 from bot.storage.feedback import Feedback
 from bot.storage.health import Health
 from bot.storage.references import References
+from bot.storage.reviewers import Reviewers
 
 
 def open_database(db_path: Path | str, url: str | None = None) -> Database:
@@ -38,10 +40,12 @@ class Storage:
     health: Health
     feedback: Feedback
     references: References
+    cases: Cases
+    reviewers: Reviewers
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(db, Events(db), Health(db), Feedback(db), References(db))
+        return cls(db, Events(db), Health(db), Feedback(db), References(db), Cases(db), Reviewers(db))
 
     @classmethod
     def open(cls, db_path: Path | str, url: str | None = None) -> Storage:
