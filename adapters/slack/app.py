@@ -67,6 +67,7 @@ class SlackChannel:
 
     def __init__(self, settings: Settings, bot: Bot, storage: Storage):
         self.bot, self.core, self.events, self.pack = bot, bot.core, storage.events, bot.core.pack
+        self.reviewers = storage.reviewers
         self.fanout = AdaptivePacer()
         self.client = web_client(settings, self.fanout)
         self.review_channel = settings.slack_review_channel
@@ -129,7 +130,7 @@ class SlackChannel:
 
     # ---------------------------------------------------------------- reviewers
 
-    def review_ready(self) -> bool:
+    async def review_ready(self) -> bool:
         return bool(self.review_channel)
 
     async def notify_reviewers(self, reply: Reply) -> None:
@@ -139,7 +140,7 @@ class SlackChannel:
         """Before a reviewer command: a roster at most a minute old, and a fresh one (at most every 10 s) when
         this person is not on it, so that someone just added to the review channel is not refused."""
         await self.sync_reviewers()
-        if self.review_channel and not self.bot.cases.is_reviewer(user_key) and time.monotonic() - self._roster_at >= ROSTER_RETRY_SECONDS:
+        if self.review_channel and time.monotonic() - self._roster_at >= ROSTER_RETRY_SECONDS and not await self.reviewers.is_reviewer(user_key):
             await self.sync_reviewers(force=True)
 
     async def sync_reviewers(self, force: bool = False) -> None:
@@ -149,7 +150,7 @@ class SlackChannel:
         if not self._team_id:
             self._team_id = (await self.client.auth_test())["team_id"]
         members = await channel_members(self.client, self.review_channel)
-        self.bot.cases.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
+        await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
         self._roster_at = time.monotonic()
 
     # ---------------------------------------------------------------- weekly quiz rounds

@@ -267,18 +267,18 @@ class Cases:
         """Delete the cases closed before `closed_before`, with their messages and sessions, and every expired
         session; how many cases this call deleted. Safe when several processes purge at once: the cases are
         locked (PostgreSQL) or the database is (SQLite), so each is deleted once and a case reopened meanwhile
-        is kept whole."""
-        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        async with self.db.transaction() as tx:
-            rows = await tx.fetchall(f"SELECT ref FROM reports WHERE status = 'closed' AND closed_at < ? ORDER BY ref{lock}",
-                                     [closed_before])
-            deleted = 0
-            for row in rows:
-                await tx.execute("DELETE FROM report_messages WHERE ref = ?", [row["ref"]])
-                await tx.execute("DELETE FROM case_sessions WHERE ref = ?", [row["ref"]])
-                deleted += await tx.execute("DELETE FROM reports WHERE ref = ? AND status = 'closed'", [row["ref"]])
-            await tx.execute("DELETE FROM case_sessions WHERE expires < ?", [now])
-            await tx.execute("DELETE FROM code_failures")  # no longer written: old per-case records go
+        is kept whole. A transaction is opened only when there is a case to delete (most days there is none)."""
+        due = "SELECT ref FROM reports WHERE status = 'closed' AND closed_at < ? ORDER BY ref"
+        deleted = 0
+        if await self.db.fetchone(due, [closed_before]):
+            lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+            async with self.db.transaction() as tx:
+                for row in await tx.fetchall(due + lock, [closed_before]):
+                    await tx.execute("DELETE FROM report_messages WHERE ref = ?", [row["ref"]])
+                    await tx.execute("DELETE FROM case_sessions WHERE ref = ?", [row["ref"]])
+                    deleted += await tx.execute("DELETE FROM reports WHERE ref = ? AND status = 'closed'", [row["ref"]])
+        await self.db.execute("DELETE FROM case_sessions WHERE expires < ?", [now])
+        await self.db.execute("DELETE FROM code_failures")  # no longer written: old per-case records go
         return deleted
 
     # ---------------------------------------------------------------- key rotation

@@ -23,17 +23,21 @@ class Reviewers:
     async def set_reviewers(self, platform: str, user_keys: list[str]) -> None:
         """Replace a platform's reviewers by `user_keys`, in one transaction. Two replicas replacing the same
         roster at once take turns (an advisory lock on PostgreSQL, the write lock on SQLite), so the last roster
-        wins whole: someone removed never survives as the union of two."""
+        wins whole: someone removed never survives as the union of two. An unchanged roster (the usual refresh)
+        writes nothing."""
+        keys = list(dict.fromkeys(user_keys))
+        if set(keys) == set(await self.members(platform)):
+            return
         now = time.time()
         async with self.db.transaction() as tx:
             if self.db.dialect == "postgresql":
                 await tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"smpolicy:reviewers:{platform}"])
             await tx.execute("DELETE FROM reviewers WHERE platform = ?", [platform])
-            if user_keys:
+            if keys:
                 await tx.executemany(
                     "INSERT INTO reviewers (user_key, platform, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_key) DO UPDATE "
                     "SET platform = excluded.platform, updated_at = excluded.updated_at",
-                    [[key, platform, now] for key in dict.fromkeys(user_keys)])
+                    [[key, platform, now] for key in keys])
 
     async def set_destination(self, platform: str, target: str) -> None:
         """Where the platform's review notices go (the Teams reviewers' channel reference, say)."""
