@@ -80,6 +80,7 @@ class SlackChannel:
         self._socket = None
         self._team_id = ""
         self._roster_at = 0.0
+        self._roster_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
         self.threads = ThreadContext()
         self._register()
@@ -144,14 +145,16 @@ class SlackChannel:
             await self.sync_reviewers(force=True)
 
     async def sync_reviewers(self, force: bool = False) -> None:
-        """The reviewers are the members of the review channel: refresh the roster (at most every minute unless forced)."""
-        if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
-            return
-        if not self._team_id:
-            self._team_id = (await self.client.auth_test())["team_id"]
-        members = await channel_members(self.client, self.review_channel)
-        await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
-        self._roster_at = time.monotonic()
+        """The reviewers are the members of the review channel: refresh the roster (at most every minute unless forced).
+        One refresh at a time: a reviewer command that arrives while one runs (a leave event's) waits for its roster."""
+        async with self._roster_lock:
+            if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
+                return
+            if not self._team_id:
+                self._team_id = (await self.client.auth_test())["team_id"]
+            members = await channel_members(self.client, self.review_channel)
+            await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
+            self._roster_at = time.monotonic()
 
     # ---------------------------------------------------------------- weekly quiz rounds
 

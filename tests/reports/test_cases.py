@@ -32,12 +32,13 @@ def env(storage, tmp_path, pack):
     return storage.db, CaseBook(storage.cases, storage.reviewers, sealer, clock=clock), desk, clock
 
 
-TOKENS: dict[tuple[int, str, str], str] = {}
+TOKENS: dict[tuple[bytes, str, str], str] = {}
 
 
 def bound(desk, user: str, name: str) -> str:
-    """A real form token for `user`, one per test name (the same name gives the same token, as a double click would)."""
-    return TOKENS.setdefault((id(desk), user, name), form_token(desk.form_key, user))
+    """A real form token for `user`, one per test name (the same name gives the same token, as a double click would).
+    Kept per form key, not per desk object: a later test's desk can get a freed desk's id, never its key."""
+    return TOKENS.setdefault((desk.form_key, user, name), form_token(desk.form_key, user))
 
 
 async def file(desk, what="Someone posted client data", user="u1", token="t1"):
