@@ -89,8 +89,8 @@ class ReviewDesk:
         case = await self.book.case(ref)
         if case is None:  # purged meanwhile
             return Reply(f"There is no case {ref[:20]}.", private=True, dialog=True)
-        fields = (("Guideline", self._category(case.category)), ("Urgency", case.urgency), ("Status", case.status),
-                  ("Age", self.book.age(case.created_at)))
+        fields: tuple[tuple[str, str], ...] = (("Guideline", self._category(case.category)), ("Urgency", case.urgency),
+                                               ("Status", case.status), ("Age", self.book.age(case.created_at)))
         if case.outcome:
             fields += (("Outcome", case.outcome),)
         body = f"{_words(case.body)}\n\nMessages:\n{_thread(case.messages, 'reviewer')}"
