@@ -19,6 +19,7 @@ from bot.policy.engine import MAX_QUESTION, QuestionError
 from bot.policy.pack import PackError, load_pack
 from bot.policy.service import load_policy
 from bot.settings import Settings, SettingsError
+from bot.storage.errors import StoreError
 
 USAGE_ERROR = 2
 GATED = 1
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"smpolicy: {exc}", file=sys.stderr)
     except CliError as exc:
         print(f"smpolicy {name}: {exc}", file=sys.stderr)
-    except (sqlite3.Error, OSError) as exc:
+    except (StoreError, sqlite3.Error, OSError) as exc:  # sqlite3: the old store, until the quiz side has moved
         print(f"smpolicy {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"smpolicy {name}: interrupted", file=sys.stderr)

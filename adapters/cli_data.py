@@ -7,6 +7,7 @@ which variable to set, so a typo in SMPOLICY_DATA_DIR never silently starts an e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import datetime as dt
 import re
@@ -61,18 +62,36 @@ def require_key(settings: Settings) -> None:
                        "set SMPOLICY_REPORT_KEY, or SMPOLICY_DATA_DIR to the folder that holds report.key")
 
 
+def open_storage(settings: Settings):
+    """The configured database (PostgreSQL by SMPOLICY_DATABASE_URL, else the existing SQLite file, never a new
+    one), migrated; `await storage.start()` before use."""
+    from bot.storage import DatabaseUnavailable, Storage
+
+    _require_database(settings)
+    try:
+        return Storage.open(settings.db_path, settings.database_url or None)
+    except DatabaseUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def _require_database(settings: Settings) -> None:
+    if not settings.database_url and not settings.db_path.is_file():
+        raise CliError(f"no database at {settings.db_path}: {WHERE}")
+
+
 def open_casebook(settings: Settings):
-    """The case book over the existing database and key; never a new key."""
+    """The storage and the case book over the existing database and key; never a new key or database."""
     from bot.reports.cases import CaseBook
     from bot.reports.crypto import KeyError_, Sealer, load_keys
 
     require_key(settings)
-    store = open_store(settings)
+    _require_database(settings)
     try:
-        return CaseBook(store, Sealer(load_keys(settings.report_key, settings.data_dir)))
+        sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=False))
     except KeyError_ as exc:
-        store.close()
         raise CliError(f"the report key is not usable: {exc}") from None
+    storage = open_storage(settings)
+    return storage, CaseBook(storage.cases, storage.reviewers, sealer)
 
 
 def _when(ts: float | None) -> str:
@@ -80,74 +99,66 @@ def _when(ts: float | None) -> str:
 
 
 def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
-    """Policy owners' view of the cases, on the machine that runs the bot."""
+    """Policy owners' view of the cases, on the machine that runs the bot (either backend)."""
+    storage, book = open_casebook(settings)
+
+    async def run() -> int:
+        await storage.start()
+        try:
+            return await _reports(args, settings, book)
+        finally:
+            await storage.close()
+
+    return asyncio.run(run())
+
+
+async def _reports(args: argparse.Namespace, settings: Settings, book) -> int:
     from bot.reports.crypto import TamperedError
 
-    book = open_casebook(settings)
-    try:
-        if args.reports_command == "list":
-            rows = book.cases(include_closed=args.all)
-            if not rows:
-                print("no cases" if args.all else "no open cases")
-            for r in rows:
-                pending = "" if r["notified_at"] else "  (not yet announced to reviewers)"
-                print(f"{r['ref']}  {r['status']:<9}  {r['urgency']:<6}  {r['category']:<28}  filed {_when(r['created_at'])} UTC{pending}")
-            return 0
-        if args.reports_command == "show":
-            try:
-                case = book.case(args.ref.upper())
-            except TamperedError as exc:
-                raise CliError(f"{exc}: the stored text was altered or the key is wrong") from None
-            if case is None:
-                raise CliError(f"no case {args.ref}")
-            print(f"{case['ref']}  status {case['status']}  urgency {case['urgency']}  guideline {case['category']}  "
-                  f"filed {_when(case['created_at'])} UTC" + (f"  outcome {case['outcome']}" if case["outcome"] else ""))
-            for key, value in case["body"].items():
-                if value:
-                    print(f"{key}: {value}")
-            for m in case["messages"]:
-                print(f"[{_when(m['at'])}] {m['author']}: {m['text']}")
-            for a in book.audit_log(case["ref"]):
-                print(f"audit {_when(a['at'])} {a['reviewer']} {a['action']}")
-            return 0
-        if args.reports_command == "export":
-            writer = csv.writer(sys.stdout)
-            writer.writerow(["ref", "status", "urgency", "guideline", "filed_utc", "outcome", "messages"])
-            for r in book.cases(include_closed=True):
-                count = book.store.db.execute("SELECT COUNT(*) FROM report_messages WHERE ref = ?", [r["ref"]]).fetchone()[0]
-                writer.writerow([r["ref"], r["status"], r["urgency"], r["category"], _when(r["created_at"]), r["outcome"] or "", count])
-            return 0
-        if args.reports_command == "purge":
-            days = args.days if args.days is not None else settings.report_retention_days
-            print(f"deleted {book.purge(days)} case(s) closed more than {days} days ago")
-            return 0
-        if args.reports_command == "rekey":
-            try:
-                count = rekey(book)
-            except TamperedError as exc:
-                raise CliError(f"{exc}: none of the keys in SMPOLICY_REPORT_KEY opens it (nothing was changed)") from None
-            print(f"re-encrypted {count} record(s) with the first key of SMPOLICY_REPORT_KEY")
-            return 0
-    finally:
-        book.store.close()
+    if args.reports_command == "list":
+        rows = await book.cases(include_closed=args.all)
+        if not rows:
+            print("no cases" if args.all else "no open cases")
+        for r in rows:
+            pending = "" if r.notified_at else "  (not yet announced to reviewers)"
+            print(f"{r.ref}  {r.status:<9}  {r.urgency:<6}  {r.category:<28}  filed {_when(r.created_at)} UTC{pending}")
+        return 0
+    if args.reports_command == "show":
+        try:
+            case = await book.case(args.ref.upper())
+        except TamperedError as exc:
+            raise CliError(f"{exc}: the stored text was altered or the key is wrong") from None
+        if case is None:
+            raise CliError(f"no case {args.ref}")
+        print(f"{case.ref}  status {case.status}  urgency {case.urgency}  guideline {case.category}  "
+              f"filed {_when(case.created_at)} UTC" + (f"  outcome {case.outcome}" if case.outcome else ""))
+        for key, value in case.body.items():
+            if value:
+                print(f"{key}: {value}")
+        for m in case.messages:
+            print(f"[{_when(m.at)}] {m.author}: {m.text}")
+        for a in await book.audit_log(case.ref):
+            print(f"audit {_when(a.at)} {a.reviewer} {a.action}")
+        return 0
+    if args.reports_command == "export":
+        counts = await book.message_counts()
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["ref", "status", "urgency", "guideline", "filed_utc", "outcome", "messages"])
+        for r in await book.cases(include_closed=True):
+            writer.writerow([r.ref, r.status, r.urgency, r.category, _when(r.created_at), r.outcome or "", counts.get(r.ref, 0)])
+        return 0
+    if args.reports_command == "purge":
+        days = args.days if args.days is not None else settings.report_retention_days
+        print(f"deleted {await book.purge(days)} case(s) closed more than {days} days ago")
+        return 0
+    if args.reports_command == "rekey":
+        try:
+            count = await book.rekey()
+        except TamperedError as exc:
+            raise CliError(f"{exc}: none of the keys in SMPOLICY_REPORT_KEY opens it (nothing was changed)") from None
+        print(f"re-encrypted {count} record(s) with the first key of SMPOLICY_REPORT_KEY")
+        return 0
     return 2
-
-
-def rekey(book) -> int:
-    """Re-encrypt every report and message with the newest key (after adding it in front of the old one)."""
-    count = 0
-
-    def redo(db):
-        nonlocal count
-        for table, key in (("reports", "ref"), ("report_messages", "id")):
-            for row in list(db.query(f"SELECT {key} AS k, ref, nonce, ciphertext FROM {table}")):
-                plain = book.sealer.open(row["ref"], row["nonce"], row["ciphertext"])
-                nonce, ciphertext = book.sealer.seal(row["ref"], plain)
-                db.execute(f"UPDATE {table} SET nonce = ?, ciphertext = ? WHERE {key} = ?", [nonce, ciphertext, row["k"]])
-                count += 1
-
-    book.store.write(redo)
-    return count
 
 
 ROUND = re.compile(r"^(\d{4})-W(\d{2})$")

@@ -1,8 +1,12 @@
 """Background duties of `smpolicy serve`: announce new reports to reviewers, purge old closed cases.
 
 A report is announced once its random delay has passed and at least one reviewer destination exists
-(the Slack review channel, the Teams reviewers' channel). Without one it waits in the store, listed by
+(the Slack review channel, the Teams reviewers' channel). Without one it waits in the database, listed by
 `smpolicy reports list`, and is announced as soon as a destination is configured.
+
+Several `smpolicy serve` processes may share one database: each claims a due case in one statement before
+sending (the row count decides who sends), so every case is announced once. A failed send gives the claim back
+(the next tick retries); a process that dies mid-send leaves a claim that runs out within about an hour.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class Destination:
     """A place reviewers read: `ready()` says whether it is configured, `send` posts a reply there."""
 
     name: str
-    ready: Callable[[], bool]
+    ready: Callable[[], Awaitable[bool]]
     send: Callable[[Reply], Awaitable[None]]
 
 
@@ -37,21 +41,25 @@ class Notifier(Background):
 
     async def announce_due(self) -> int:
         """Announce every due report to every ready destination; return how many were announced."""
-        ready = [d for d in self.destinations if d.ready()]
+        ready = [d for d in self.destinations if await d.ready()]
         if not ready:
             return 0
         count = 0
         now = time.time()
-        for row in self.bot.cases.due_notifications():
-            ref = row["ref"]
+        cases = self.bot.cases
+        for due in await cases.due_notifications():
+            ref = due.ref
             if ref in self.unreadable or self.bot.desk.soon.get(ref, 0) > now:  # an urgent one's jitter, in memory
                 continue
-            if not self.bot.cases.readable(ref):
+            if not await cases.readable(ref):
                 # One unreadable case (a lost key, a damaged row) must not stop the others' notices.
                 self.unreadable.add(ref)
                 log.error("report cannot be decrypted: skipped", extra={"count": len(self.unreadable)})
                 continue
-            reply = self.bot.review.notification(ref, row["category"], row["urgency"])
+            claim = await cases.claim_notice(due)
+            if claim is None:  # another notifier on this database has it (or has announced it)
+                continue
+            reply = self.bot.review.notification(ref, due.category, due.urgency)
             delivered = False
             for destination in ready:
                 try:
@@ -60,9 +68,11 @@ class Notifier(Background):
                 except Exception as exc:  # retried on the next tick; never lost
                     log.error("report notification failed", extra={"channel": destination.name, "error": type(exc).__name__})
             if delivered:
-                self.bot.cases.mark_notified(ref)
+                await cases.mark_notified(ref)
                 self.bot.desk.soon.pop(ref, None)
                 count += 1
+            else:
+                await cases.release_notice(claim)
         return count
 
     async def run(self) -> None:
@@ -72,7 +82,7 @@ class Notifier(Background):
                 await self.announce_due()
                 if ticks % 86400 == 0:  # once a day (and at start): retention
                     await self.bot.storage.events.forget(time.time() - 86400)
-                    purged = self.bot.cases.purge(self.retention_days)
+                    purged = await self.bot.cases.purge(self.retention_days)
                     if purged:
                         log.info("closed cases purged", extra={"count": purged})
             except Exception as exc:

@@ -100,7 +100,6 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, storage, store, sealer, metrics.hooks(), settings.report_notify_delay)
-    bot.cases.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
     app[STORE], app[STORAGE], app[METRICS], app[SETTINGS] = store, storage, metrics, settings
@@ -123,11 +122,16 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
         store.close()
         await storage.close()
 
+    async def web_reviewers(app: web.Application) -> None:
+        # After open_storage has started the database (cleanup_ctx runs before every on_startup handler).
+        await storage.reviewers.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
+
     async def make_codes(app: web.Application) -> None:
         # Follow-up codes are hashed ahead, so the first report of the day is no slower than any other action.
         app[CODES] = asyncio.get_running_loop().create_task(bot.desk.codes.fill())
 
     app.cleanup_ctx.append(open_storage)
+    app.on_startup.append(web_reviewers)
     app.on_startup.append(make_codes)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
     destinations: list[Destination] = []

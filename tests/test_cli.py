@@ -11,8 +11,8 @@ from importlib import metadata
 import pytest
 
 from bot.reports.crypto import new_key
+from bot.storage import open_database
 from bot.storage.sqlite import SQLiteDatabase
-from bot.store import Store
 from tests.conftest import ROOT
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SMPOLICY_", "SLACK_", "Microsoft"))}
@@ -191,7 +191,7 @@ async def test_quiz_stats_csv_has_a_header_and_one_row_per_round(tmp_path, datab
 
 
 def test_reports_export_writes_csv_without_an_option(tmp_path):
-    Store(tmp_path / "smpolicy.db").close()
+    open_database(tmp_path / "smpolicy.db").close_now()
     result = smpolicy("reports", "export", env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": new_key()})
     assert result.returncode == 0 and result.stdout.splitlines() == ["ref,status,urgency,guideline,filed_utc,outcome,messages"]
 
@@ -210,12 +210,27 @@ def test_commands_never_create_a_database_or_key_and_say_where_they_looked(tmp_p
 
 
 def test_a_wrong_key_or_a_file_that_is_not_a_database_is_one_line(tmp_path):
-    Store(tmp_path / "smpolicy.db").close()
+    open_database(tmp_path / "smpolicy.db").close_now()
     line = one_line_error(smpolicy("reports", "list", env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": "not-a-key"}))
     assert line.startswith("smpolicy reports list: the report key is not usable")
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    line = one_line_error(smpolicy("reports", "list", env={"SMPOLICY_DB": str(tmp_path / "junk.db"), "SMPOLICY_REPORT_KEY": new_key()}))
+    assert line.startswith("smpolicy reports list: cannot open the SQLite file") and "not a database" in line
     line = one_line_error(smpolicy("quiz", "stats", env={"SMPOLICY_DB": str(tmp_path / "junk.db")}))
     assert line.startswith("smpolicy quiz stats: cannot open the database") and "not a database" in line
+
+
+def test_reports_on_an_unreachable_postgresql_database_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": new_key(),
+           "SMPOLICY_DATABASE_URL": f"postgresql://smpolicy:hunter2-secret@127.0.0.1:{port}/smpolicy"}
+    line = one_line_error(smpolicy("reports", "list", env=env))
+    assert line.startswith("smpolicy reports list: cannot use PostgreSQL smpolicy@127.0.0.1") and "hunter2" not in line
+    assert not (tmp_path / "smpolicy.db").exists()
 
 
 def test_bad_settings_are_one_line_in_every_command(tmp_path):
@@ -232,12 +247,14 @@ def test_content_check_of_a_missing_folder_is_one_line(tmp_path):
 async def test_reading_a_case_with_the_wrong_key_is_one_line(tmp_path, pack):
     from bot.reports.crypto import Sealer, load_keys
     from bot.reports.flow import ReportDesk
+    from bot.storage import Storage
     from tests.reports.test_cases import file
 
     right, wrong = new_key(), new_key()
-    store = Store(tmp_path / "smpolicy.db")
-    ref, _ = await file(ReportDesk(store, Sealer(load_keys(right, tmp_path)), pack), "words only the right key opens")
-    store.close()
+    storage = Storage.open(tmp_path / "smpolicy.db")
+    await storage.start()
+    ref, _ = await file(ReportDesk(storage.cases, Sealer(load_keys(right, tmp_path)), pack), "words only the right key opens")
+    await storage.close()
     for command in (["reports", "show", ref], ["reports", "rekey"]):
         line = one_line_error(smpolicy(*command, env={"SMPOLICY_DATA_DIR": str(tmp_path), "SMPOLICY_REPORT_KEY": wrong}))
         assert "key" in line and "words only" not in line

@@ -67,6 +67,7 @@ class SlackChannel:
 
     def __init__(self, settings: Settings, bot: Bot, storage: Storage):
         self.bot, self.core, self.events, self.pack = bot, bot.core, storage.events, bot.core.pack
+        self.reviewers = storage.reviewers
         self.fanout = AdaptivePacer()
         self.client = web_client(settings, self.fanout)
         self.review_channel = settings.slack_review_channel
@@ -79,6 +80,7 @@ class SlackChannel:
         self._socket = None
         self._team_id = ""
         self._roster_at = 0.0
+        self._roster_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task] = set()
         self.threads = ThreadContext()
         self._register()
@@ -129,7 +131,7 @@ class SlackChannel:
 
     # ---------------------------------------------------------------- reviewers
 
-    def review_ready(self) -> bool:
+    async def review_ready(self) -> bool:
         return bool(self.review_channel)
 
     async def notify_reviewers(self, reply: Reply) -> None:
@@ -139,18 +141,20 @@ class SlackChannel:
         """Before a reviewer command: a roster at most a minute old, and a fresh one (at most every 10 s) when
         this person is not on it, so that someone just added to the review channel is not refused."""
         await self.sync_reviewers()
-        if self.review_channel and not self.bot.cases.is_reviewer(user_key) and time.monotonic() - self._roster_at >= ROSTER_RETRY_SECONDS:
+        if self.review_channel and time.monotonic() - self._roster_at >= ROSTER_RETRY_SECONDS and not await self.reviewers.is_reviewer(user_key):
             await self.sync_reviewers(force=True)
 
     async def sync_reviewers(self, force: bool = False) -> None:
-        """The reviewers are the members of the review channel: refresh the roster (at most every minute unless forced)."""
-        if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
-            return
-        if not self._team_id:
-            self._team_id = (await self.client.auth_test())["team_id"]
-        members = await channel_members(self.client, self.review_channel)
-        self.bot.cases.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
-        self._roster_at = time.monotonic()
+        """The reviewers are the members of the review channel: refresh the roster (at most every minute unless forced).
+        One refresh at a time: a reviewer command that arrives while one runs (a leave event's) waits for its roster."""
+        async with self._roster_lock:
+            if not self.review_channel or (not force and time.monotonic() - self._roster_at < ROSTER_SECONDS):
+                return
+            if not self._team_id:
+                self._team_id = (await self.client.auth_test())["team_id"]
+            members = await channel_members(self.client, self.review_channel)
+            await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
+            self._roster_at = time.monotonic()
 
     # ---------------------------------------------------------------- weekly quiz rounds
 

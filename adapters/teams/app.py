@@ -81,7 +81,7 @@ class TeamsChannel(TeamsActivityHandler):
 
     def __init__(self, settings: Settings, bot: CoreBot, storage: Storage):
         super().__init__()
-        self.bot, self.core, self.references = bot, bot.core, storage.references
+        self.bot, self.core, self.references, self.reviewers = bot, bot.core, storage.references, storage.reviewers
         self.admins = set(settings.teams_admins)
         self.app_id = settings.teams_app_id
         # With an app id every activity that reaches the handler carried a valid token (CloudAdapter checks it,
@@ -160,7 +160,7 @@ class TeamsChannel(TeamsActivityHandler):
         # for every added member: the bot needs only "was it me" and "is this the review team".
         activity = turn_context.activity.serialize()
         team = inbound.team_of(activity)
-        if team and team == self._review_team():
+        if team and team == await self._review_team():
             await self.refresh_roster(turn_context, activity)
         if inbound.bot_was_added(activity) and not team:
             await self.remember(turn_context, activity)
@@ -227,16 +227,16 @@ class TeamsChannel(TeamsActivityHandler):
 
     # ---------------------------------------------------------------- reviewers
 
-    def _review_destination(self) -> dict | None:
-        target = self.bot.cases.destination("teams")
+    async def _review_destination(self) -> dict | None:
+        target = await self.reviewers.destination("teams")
         return json.loads(target) if target else None
 
-    def _review_team(self) -> str:
-        destination = self._review_destination()
+    async def _review_team(self) -> str:
+        destination = await self._review_destination()
         return destination["team_id"] if destination else ""
 
-    def review_ready(self) -> bool:
-        destination = self._review_destination()
+    async def review_ready(self) -> bool:
+        destination = await self._review_destination()
         return destination is not None and self.may_send_to(destination["reference"].get("serviceUrl"))
 
     async def make_reviewers_channel(self, turn_context: TurnContext, activity: dict) -> Reply:
@@ -249,15 +249,15 @@ class TeamsChannel(TeamsActivityHandler):
             return Reply("Only the administrators listed in SMPOLICY_TEAMS_ADMINS can choose the reviewers' channel.", private=True)
         reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
         reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
-        self.bot.cases.set_destination("teams", json.dumps({"team_id": team_id, "tenant_id": inbound.tenant_of(activity),
-                                                            "reference": reference}))
+        await self.reviewers.set_destination("teams", json.dumps({"team_id": team_id, "tenant_id": inbound.tenant_of(activity),
+                                                                  "reference": reference}))
         count = await self.refresh_roster(turn_context, activity)
-        self.bot.cases.audit(inbound.user_key(activity), "reviewers-here", "")
+        await self.bot.cases.audit(inbound.user_key(activity), "reviewers-here", "")
         return Reply(f"This channel now receives new reports; the {count} members of this team are the reviewers.")
 
     async def refresh_roster(self, turn_context: TurnContext, activity: dict) -> int:
         """Reload the reviewers (the review team's members) through the connector of a trusted activity."""
-        destination = self._review_destination()
+        destination = await self._review_destination()
         if destination is None or not self.trusted(activity):
             return 0
         try:
@@ -270,13 +270,14 @@ class TeamsChannel(TeamsActivityHandler):
             return 0
         tenant = destination["tenant_id"]
         keys = [f"teams:{tenant}:{m.aad_object_id or m.id}" for m in members]
-        self.bot.cases.set_reviewers("teams", keys)
+        await self.reviewers.set_reviewers("teams", keys)
         return len(keys)
 
     async def notify_reviewers(self, reply: Reply) -> None:
         """Post a (bare) review notice to the reviewers' channel; its Open case button opens a dialog."""
-        destination = self._review_destination()
-        assert destination is not None
+        destination = await self._review_destination()
+        if destination is None:
+            raise LookupError("no reviewers' channel is chosen")
         if not self.may_send_to(destination["reference"].get("serviceUrl")):
             raise LookupError("the reviewers' channel has a serviceUrl this mode does not send to")
         reference = ConversationReference().deserialize(destination["reference"])

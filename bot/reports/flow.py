@@ -15,14 +15,14 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
 from bot.policy.pack import Pack
 from bot.reports.crypto import CODE_ALPHABET, CodePool, Hasher, Sealer
 from bot.reports.limits import Limits
-from bot.store import Store
+from bot.storage.cases import Cases, DuplicateSubmission, NewReport
+from bot.storage.errors import DuplicateError
 
 ANONYMITY_NOTE = ("Your report is anonymous: reviewers see only what you write here, never who sent it; "
                   "don't include your own name or anything that identifies you.")
@@ -105,11 +105,11 @@ def notify_time(now: float, urgency: str, delay: float) -> tuple[float, float | 
 
 
 class ReportDesk:
-    """Files reports. Holds the store and the sealer; never stores who is reporting."""
+    """Files reports. Holds the cases repository and the sealer; never stores who is reporting."""
 
-    def __init__(self, store: Store, sealer: Sealer, pack: Pack, notify_delay: float = 120,
+    def __init__(self, cases: Cases, sealer: Sealer, pack: Pack, notify_delay: float = 120,
                  clock=time.time, hasher: Hasher | None = None, codes: CodePool | None = None, limits: Limits | None = None):
-        self.store, self.sealer, self.pack = store, sealer, pack
+        self.cases, self.sealer, self.pack = cases, sealer, pack
         self.hasher = hasher or Hasher()
         self.codes = codes or CodePool(self.hasher)
         self.notify_delay = notify_delay
@@ -133,9 +133,9 @@ class ReportDesk:
             return [Reply("This form has expired. Please open a new report form.", private=True, dialog=True)]
         # The row keeps an HMAC of the token, never the token the form carried.
         token = hmac.new(self.form_key, incoming.value.encode(), hashlib.sha256).hexdigest()
-        existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
+        existing = await self.cases.filed_as(token)
         if existing:
-            return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
+            return [Reply(f"This report was already filed as case {existing}.", private=True, dialog=True)]
         if not self.limits.allow("report", incoming.user_key, REPORTS_AN_HOUR):
             return [Reply("You have filed 5 reports in the last hour, the most we accept. Please try again later, "
                           "or talk to your supervisor or HR directly.", private=True, dialog=True)]
@@ -149,22 +149,20 @@ class ReportDesk:
             stored_at, sooner = notify_time(now, form.get("urgency") or "normal", self.notify_delay)
             # created_at is rounded down to the hour and the notification waits a random delay, so that
             # neither the database nor the reviewers' channel shows when exactly someone reported.
-            row = {"ref": ref, "code_hash": code_hash, "code_salt": salt.hex(), "created_at": now - now % 3600, "status": "new",
-                   "category": form.get("section") or "other", "urgency": form.get("urgency") or "normal",
-                   "nonce": nonce, "ciphertext": ciphertext, "submission": token, "notified_at": None,
-                   "notify_after": stored_at}
+            report = NewReport(ref=ref, code_hash=code_hash, code_salt=salt.hex(), created_at=now - now % 3600,
+                               category=form.get("section") or "other", urgency=form.get("urgency") or "normal",
+                               nonce=nonce, ciphertext=ciphertext, submission=token, notify_after=stored_at)
             try:
-                self.store.write(lambda db, row=row: db["reports"].insert(row))
-                if sooner is not None:
-                    self.soon[ref] = sooner
-                # Folded into the main file at once: the WAL would keep the order of this write among writes
-                # that carry exact times (a health probe, a quiz answer), bracketing the filing to seconds.
-                self.store.checkpoint()
-                break
-            except sqlite3.IntegrityError:
-                existing = self.store.db.execute("SELECT ref FROM reports WHERE submission = ?", [token]).fetchone()
-                if existing:
-                    return [Reply(f"This report was already filed as case {existing[0]}.", private=True, dialog=True)]
+                # Committed, and folded into the main file at once (the repository checkpoints): the WAL would keep
+                # the order of this write among writes that carry exact times, bracketing the filing to seconds.
+                await self.cases.add(report)
+            except DuplicateSubmission as filed:  # the same form submitted twice at once: the other one won
+                return [Reply(f"This report was already filed as case {filed.ref}.", private=True, dialog=True)]
+            except DuplicateError:  # the reference was taken: draw another
+                continue
+            if sooner is not None:
+                self.soon[ref] = sooner
+            break
         else:
             raise RuntimeError("could not allocate a case reference")
         text = (f"Thank you. Your report is filed as case {ref}. Your follow-up code is {code}. "

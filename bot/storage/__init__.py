@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.storage.cases import Cases
 from bot.storage.database import Database, Dialect, Queries, Row
 from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.events import Events
@@ -14,6 +15,7 @@ from bot.storage.health import Health
 from bot.storage.leases import LeaseTable
 from bot.storage.quiz import Quizzes
 from bot.storage.references import References
+from bot.storage.reviewers import Reviewers
 from bot.storage.rounds import RoundLog
 
 
@@ -44,10 +46,13 @@ class Storage:
     quiz: Quizzes
     rounds: RoundLog
     leases: LeaseTable
+    cases: Cases
+    reviewers: Reviewers
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(db, Events(db), Health(db), Feedback(db), References(db), Quizzes(db), RoundLog(db), LeaseTable(db))
+        return cls(db, Events(db), Health(db), Feedback(db), References(db), Quizzes(db), RoundLog(db), LeaseTable(db),
+                   Cases(db), Reviewers(db))
 
     @classmethod
     def open(cls, db_path: Path | str, url: str | None = None) -> Storage:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.server import STORAGE, STORE, create_app
 from bot.reports.crypto import load_keys
 from bot.settings import Settings
+from bot.storage import open_database
 from bot.storage.sqlite import SQLiteDatabase
 from tests.conftest import ROOT
 from tests.fakes import slack_payloads as p
@@ -22,9 +23,9 @@ from tests.server.test_serve import free_port
 from tests.slack.conftest import report_token, send
 
 
-async def start_server(tmp_path, port):
+async def start_server(tmp_path, port, database_url=None):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SMPOLICY_")}, "SMPOLICY_DATA_DIR": str(tmp_path),
-           "SMPOLICY_LOG_LEVEL": "WARNING"}
+           "SMPOLICY_LOG_LEVEL": "WARNING", **({"SMPOLICY_DATABASE_URL": database_url} if database_url else {})}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "adapters.cli", "serve", "--port", str(port), cwd=ROOT, env=env,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     async with aiohttp.ClientSession() as session:
@@ -38,9 +39,9 @@ async def start_server(tmp_path, port):
     raise AssertionError("server did not start")
 
 
-async def test_kill_9_while_reports_stream_in(tmp_path):
+async def test_kill_9_while_reports_stream_in(tmp_path, database_url):
     port = free_port()
-    proc = await start_server(tmp_path, port)
+    proc = await start_server(tmp_path, port, database_url)
     acknowledged: dict[str, str] = {}  # case reference the reporter saw -> the words they filed
 
     async def reporter(n: int, session: aiohttp.ClientSession) -> None:
@@ -68,12 +69,15 @@ async def test_kill_9_while_reports_stream_in(tmp_path):
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         await asyncio.wait(tasks, timeout=10)
-    rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT submission, ref FROM reports").fetchall()
+    db = open_database(tmp_path / "smpolicy.db", database_url)
+    await db.start()
+    rows = [(r["submission"], r["ref"]) for r in await db.fetchall("SELECT submission, ref FROM reports")]
+    await db.close()
     assert len({submission for submission, _ in rows}) == len(rows)  # no submission twice
     stored = {ref for _, ref in rows}
     missing = [ref for ref in acknowledged if ref not in stored]
     assert missing == [], f"{len(missing)} acknowledged reports lost"
-    proc = await start_server(tmp_path, port)  # and it restarts cleanly on the same files
+    proc = await start_server(tmp_path, port, database_url)  # and it restarts cleanly on the same database
     proc.send_signal(signal.SIGTERM)
     assert await proc.wait() == 0
 
@@ -129,10 +133,11 @@ async def test_slack_500s_resets_and_timeouts_are_retried_once_delivered(tmp_pat
                                                   "chat.postMessage:502"}
 
 
-async def test_review_channel_down_means_announced_later_never_lost(tmp_path, slack_api, caplog):
-    slack_api.fail["chat.postMessage"] = 8  # more than one tick's retries
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET,
-                        slack_api_url=slack_api.api_url, slack_review_channel="GREV", report_notify_delay=0, quiz_rounds=False)
+async def test_review_channel_down_means_announced_later_never_lost(tmp_path, database_url, slack_api, caplog):
+    slack_api.fail["chat.postMessage"] = 8  # more than one tick's retries: the failed tick gives its claim back
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or "", slack_bot_token="xoxb-test",
+                        slack_signing_secret=p.SECRET, slack_api_url=slack_api.api_url, slack_review_channel="GREV",
+                        report_notify_delay=0, quiz_rounds=False)
     async with TestClient(TestServer(create_app(settings))) as client:
         token = await report_token(client, slack_api)
         status, out = await send(client, p.view_submission({"what": "Posted client data"}, "report.submit", token))

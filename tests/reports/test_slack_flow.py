@@ -1,4 +1,5 @@
-"""The report flow on Slack through /slack/events and a stand-in Web API: nobody learns who reported."""
+"""The report flow on Slack through /slack/events and a stand-in Web API, on both backends: nobody learns who
+reported."""
 
 import json
 
@@ -15,10 +16,11 @@ REVIEWER = "UREVIEWER1"
 REVIEW_CHANNEL = "GREVIEWS01"
 
 
-async def test_slack_report_notify_review_and_follow_up(tmp_path, slack_api, log_lines):
+async def test_slack_report_notify_review_and_follow_up(tmp_path, database_url, slack_api, log_lines):
     slack_api.channel_members[REVIEW_CHANNEL] = [REVIEWER, "UOTHERREV"]
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET,
-                        slack_api_url=slack_api.api_url, slack_review_channel=REVIEW_CHANNEL, report_notify_delay=0)
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or "", slack_bot_token="xoxb-test",
+                        slack_signing_secret=p.SECRET, slack_api_url=slack_api.api_url, slack_review_channel=REVIEW_CHANNEL,
+                        report_notify_delay=0)
     async with TestClient(TestServer(create_app(settings))) as client:
         # The reporter opens the form from the slash command and submits the modal.
         status, _ = await send(client, p.command("report", user=REPORTER))
@@ -83,12 +85,12 @@ async def test_slack_report_notify_review_and_follow_up(tmp_path, slack_api, log
         assert "Only the designated reviewers" in out and ref not in out
 
     to_reviewers = json.dumps([c.args for c in slack_api.calls if c.args.get("channel") == REVIEW_CHANNEL])
-    assert_nowhere([REPORTER, "DREPORTER7"], tmp_path, log_lines.getvalue(), to_reviewers)
+    await assert_nowhere([REPORTER, "DREPORTER7"], tmp_path, database_url, log_lines.getvalue(), to_reviewers)
 
 
-async def test_reports_wait_without_a_review_channel(tmp_path, slack_api):
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET,
-                        slack_api_url=slack_api.api_url, report_notify_delay=0)
+async def test_reports_wait_without_a_review_channel(tmp_path, database_url, slack_api):
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or "", slack_bot_token="xoxb-test",
+                        slack_signing_secret=p.SECRET, slack_api_url=slack_api.api_url, report_notify_delay=0)
     async with TestClient(TestServer(create_app(settings))) as client:
         token = await report_token(client, slack_api, REPORTER)
         status, out = await send(client, p.view_submission({"what": "A leak"}, "report.submit", token, user=REPORTER))

@@ -17,10 +17,10 @@ ANSWER = "It is still online."
 NOTE = "Thanks, looking into it."
 
 
-async def test_teams_report_notify_review_and_follow_up_all_in_dialogs(tmp_path, connector, log_lines):
+async def test_teams_report_notify_review_and_follow_up_all_in_dialogs(tmp_path, database_url, connector, log_lines):
     connector.members[TEAM] = [{"id": REVIEWER["user"], "aadObjectId": REVIEWER["aad"], "name": REVIEWER["name"]},
                                {"id": ADMIN["user"], "aadObjectId": ADMIN["aad"], "name": ADMIN["name"]}]
-    async with running(tmp_path, teams_admins=(ADMIN["aad"],), report_notify_delay=0) as client:
+    async with running(tmp_path, teams_admins=(ADMIN["aad"],), report_notify_delay=0, database_url=database_url or "") as client:
         async def post(activity):
             resp = await client.post("/api/messages", json=activity)
             assert resp.status in (200, 201)
@@ -100,7 +100,6 @@ async def test_teams_report_notify_review_and_follow_up_all_in_dialogs(tmp_path,
         closed = await invoke(client, channel(a.task_submit({**submit_data(close), "outcome": "action_taken"}, connector.url, **REVIEWER)))
         assert dialog_message(closed) == f"Case {ref} is closed (action_taken)."
 
-
     # Every chat message the connector ever got: none holds the words, the reference (but the bare notice and the
     # reviewer's list),
     # the code, the form token or any message of the case; the reporter's 1:1 chat holds nothing about the case.
@@ -114,5 +113,5 @@ async def test_teams_report_notify_review_and_follow_up_all_in_dialogs(tmp_path,
     assert ref not in reporter_chat and "R-" not in reporter_chat
     # Nothing links the reporter to the case: not the database, the logs, nor what reviewers got.
     to_channel = json.dumps([x for x in chat if x["_path"].startswith("/v3/conversations/19:reviews")])
-    assert_nowhere([REPORTER["aad"], REPORTER["user"], REPORTER["name"], REPORTER["conversation"]], tmp_path,
-                   log_lines.getvalue(), to_channel)
+    await assert_nowhere([REPORTER["aad"], REPORTER["user"], REPORTER["name"], REPORTER["conversation"]], tmp_path, database_url,
+                         log_lines.getvalue(), to_channel)

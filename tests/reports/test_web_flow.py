@@ -1,12 +1,14 @@
-"""The whole report flow in the web chat: file, review, two-way follow-up; nobody learns who reported."""
+"""The whole report flow in the web chat, on both backends: file, review, two-way follow-up; nobody learns who
+reported."""
 
 import json
-import sqlite3
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_app
 from bot.settings import Settings
+from bot.storage import open_database
 from tests.reports.conftest import assert_nowhere
 
 REPORTER = "web-reporter-7f3a9c"
@@ -24,8 +26,21 @@ async def say(client, user, text):
     return (await resp.json())["replies"]
 
 
-async def test_web_report_review_and_follow_up(tmp_path, log_lines):
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", web_reviewers=(REVIEWER,), report_notify_delay=0)
+@pytest.fixture
+async def other_connection(tmp_path, database_url):
+    """The same database through a connection of its own (another process, or an admin's tool)."""
+    db = open_database(tmp_path / "smpolicy.db", database_url)
+    await db.start()
+    yield db
+    await db.close()
+
+
+def settings_on(tmp_path, database_url, **extra) -> Settings:
+    return Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or "", **extra)
+
+
+async def test_web_report_review_and_follow_up(tmp_path, database_url, other_connection, log_lines):
+    settings = settings_on(tmp_path, database_url, web_reviewers=(REVIEWER,), report_notify_delay=0)
     async with TestClient(TestServer(create_app(settings))) as client:
         [form] = await say(client, REPORTER, "report")
         submit = form["card"]["submit"]
@@ -34,7 +49,7 @@ async def test_web_report_review_and_follow_up(tmp_path, log_lines):
         fields = dict(filed["card"]["fields"])
         ref, code = fields["Case"], fields["Follow-up code"]
         # committed before the reporter saw the reference: another connection reads it
-        assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT status FROM reports WHERE ref = ?", [ref]).fetchone() == ("new",)
+        assert await other_connection.fetchone("SELECT status FROM reports WHERE ref = ?", [ref]) == {"status": "new"}
 
         # Not a reviewer: plain refusals, nothing of the case.
         for user in (REPORTER, "mallory"):
@@ -72,14 +87,14 @@ async def test_web_report_review_and_follow_up(tmp_path, log_lines):
         [view] = await act(client, REPORTER, "case.verify", "-", {"ref": ref, "code": code})
         assert "closed" in view["card"]["body"] and not view["card"]["form"]
 
-    audit = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT reviewer, action, ref FROM audit ORDER BY id").fetchall()
-    assert [a[1] for a in audit] == ["list", "open", "acknowledge", "message", "open", "close:action_taken"]
-    assert {a[0] for a in audit} == {"web:" + REVIEWER}
-    assert_nowhere([REPORTER], tmp_path, log_lines.getvalue())
+    audit = await other_connection.fetchall("SELECT reviewer, action, ref FROM audit ORDER BY id")
+    assert [a["action"] for a in audit] == ["list", "open", "acknowledge", "message", "open", "close:action_taken"]
+    assert {a["reviewer"] for a in audit} == {"web:" + REVIEWER}
+    await assert_nowhere([REPORTER], tmp_path, database_url, log_lines.getvalue())
 
 
-async def test_cases_survive_a_restart(tmp_path):
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", web_reviewers=(REVIEWER,))
+async def test_cases_survive_a_restart(tmp_path, database_url):
+    settings = settings_on(tmp_path, database_url, web_reviewers=(REVIEWER,))
     async with TestClient(TestServer(create_app(settings))) as client:
         [form] = await say(client, REPORTER, "report")
         [filed] = await act(client, REPORTER, "report.submit", form["card"]["submit"]["value"], {"what": "Leaked roadmap on Reddit"})
@@ -89,14 +104,12 @@ async def test_cases_survive_a_restart(tmp_path):
         assert "Leaked roadmap on Reddit" in case["card"]["body"]
 
 
-async def test_a_tampered_case_is_refused_not_shown(tmp_path):
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", web_reviewers=(REVIEWER,))
+async def test_a_tampered_case_is_refused_not_shown(tmp_path, database_url, other_connection):
+    settings = settings_on(tmp_path, database_url, web_reviewers=(REVIEWER,))
     async with TestClient(TestServer(create_app(settings))) as client:
         [form] = await say(client, REPORTER, "report")
         [filed] = await act(client, REPORTER, "report.submit", form["card"]["submit"]["value"], {"what": "original words"})
         ref = dict(filed["card"]["fields"])["Case"]
-        db = sqlite3.connect(tmp_path / "smpolicy.db")
-        db.execute("UPDATE reports SET ciphertext = ? WHERE ref = ?", ["AAAAAAAAAAAAAAAAAAAAAAAAAAAA", ref])
-        db.commit()
+        await other_connection.execute("UPDATE reports SET ciphertext = ? WHERE ref = ?", ["AAAAAAAAAAAAAAAAAAAAAAAAAAAA", ref])
         [reply] = await act(client, REVIEWER, "case.open", ref)
         assert "failed its integrity check" in reply["text"] and "original" not in json.dumps(reply)

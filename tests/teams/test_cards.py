@@ -31,6 +31,8 @@ def validator():
 
 async def every_reply(pack, engine, tmp_path):
     store = Store(tmp_path / "cards.db")
+    storage = Storage.open(store.path)
+    await storage.start()
     replies = [help_reply(), report_form(pack, "nonce.mac")]
     seen = set()
     for topic in pack.topics:  # one answer per topic and the refusal
@@ -39,7 +41,7 @@ async def every_reply(pack, engine, tmp_path):
             seen.add(answer.topic)
             replies.append(answer_reply(answer))
     replies.append(answer_reply(engine.answer("what's the wifi password")))
-    desk = ReportDesk(store, Sealer(b"k" * 32), pack)
+    desk = ReportDesk(storage.cases, Sealer(b"k" * 32), pack)
     replies += await desk.submit(incoming_action("teams", "u", "c", "report.submit", form_token(desk.form_key, "u"), {"what": "x"}))
     storage = Storage.open(store.path)
     quiz = QuizMaster(storage.quiz, pack, rng=random.Random(1))
@@ -51,6 +53,7 @@ async def every_reply(pack, engine, tmp_path):
     core = build_core(pack, engine, storage, store, Sealer(b"k" * 32))
     replies += await core.handle(incoming_action("teams", "u", "c", "home.open"))
     replies += await core.handle(incoming_action("teams", "u", "c", "policy.section", "monitoring"))
+    await storage.close()
     return replies
 
 
@@ -68,8 +71,10 @@ async def test_every_card_is_valid_adaptive_card_1_5(pack, engine, tmp_path, val
 
 async def dialog_turns(pack, engine, tmp_path) -> list[list[Reply]]:
     """The replies of every dialog turn of the report, review and follow-up flows (what task/fetch and task/submit show)."""
-    bot = build_bot(pack, engine, Storage.open(tmp_path / "dialogs.db"), Store(tmp_path / "dialogs.db"), Sealer(b"k" * 32), notify_delay=0)
-    bot.cases.set_reviewers("teams", ["reviewer"])
+    storage = Storage.open(tmp_path / "dialogs.db")
+    await storage.start()
+    bot = build_bot(pack, engine, storage, Store(tmp_path / "dialogs.db"), Sealer(b"k" * 32), notify_delay=0)
+    await storage.reviewers.set_reviewers("teams", ["reviewer"])
 
     async def run(user, action, value="", **form):
         return await bot.core.handle(incoming_action("teams", user, "c", action, value, form))
@@ -89,6 +94,7 @@ async def dialog_turns(pack, engine, tmp_path) -> list[list[Reply]]:
     turns.append(await run("u", "case.verify", "-", ref=ref, code=code))
     turns.append(await run("u", "case.reply", turns[-1][0].card.submit.value, message="Still online"))
     turns.append(await run("reviewer", "case.closed", ref, outcome="action_taken"))
+    await storage.close()
     return turns
 
 

@@ -11,7 +11,7 @@ because that one refreshes the roster first.
 
 from __future__ import annotations
 
-from adapters.server import STORE
+from adapters.server import STORAGE
 from tests.fakes import teams_activities as a
 from tests.teams.conftest import dialog_card, dialog_message, invoke, running, text_of
 
@@ -59,7 +59,7 @@ async def test_a_removed_teams_reviewer_cannot_reopen_and_read_a_closed_case(tmp
                                                    connector.url, **GONE))
         shown = text_of(dialog_card(reply)) if reply["task"]["type"] == "continue" else dialog_message(reply)
         assert WORDS not in shown, "a removed reviewer read the case"
-        assert client.server.app[STORE].db.execute("SELECT status FROM reports").fetchone()[0] == "closed"
+        assert await client.server.app[STORAGE].db.fetchone("SELECT status FROM reports") == {"status": "closed"}
 
 
 async def test_a_removed_teams_reviewer_cannot_act_through_a_dialog_opener(tmp_path, connector):
@@ -74,6 +74,6 @@ async def test_a_removed_teams_reviewer_cannot_act_through_a_dialog_opener(tmp_p
         connector.members[TEAM] = [member(KEPT), member(ADMIN)]  # GONE leaves the review team
         await invoke(client, a.task_submit({"action_id": "case.verify", "value": "-", "ref": "", "code": "",
                                             "opener": {"action_id": "case.ack", "value": ref}}, connector.url, **GONE))
-        store = client.server.app[STORE]
-        assert store.db.execute("SELECT status FROM reports").fetchone()[0] == "new", "a removed reviewer acknowledged the case"
-        assert not [r for (r,) in store.db.execute("SELECT reviewer FROM audit WHERE action = 'acknowledge'")]
+        db = client.server.app[STORAGE].db
+        assert await db.fetchone("SELECT status FROM reports") == {"status": "new"}, "a removed reviewer acknowledged the case"
+        assert await db.fetchall("SELECT reviewer FROM audit WHERE action = 'acknowledge'") == []

@@ -89,8 +89,8 @@ async def test_emulator_refuses_a_non_loopback_service_url(tmp_path, attacker, c
         for name, activity in attacks(attacker.url).items():
             resp = await client.post("/api/messages", json=activity)
             assert resp.status == 403, name
-        assert client.teams.bot.cases.destination("teams") is None  # no reviewers' channel chosen
-        assert not client.teams.bot.cases.is_reviewer("teams:" + a.TENANT + ":aad-attacker")
+        assert await client.teams.reviewers.destination("teams") is None  # no reviewers' channel chosen
+        assert not await client.teams.reviewers.is_reviewer("teams:" + a.TENANT + ":aad-attacker")
         # Serving goes on for this machine.
         await client.post("/api/messages", json=a.message("help", connector.url))
         await connector.wait_for(1)
@@ -116,7 +116,7 @@ async def test_with_an_app_id_forged_admin_and_install_without_token_get_401(tmp
             for headers in ({}, {"Authorization": f"Bearer {forged_jwt()}"}):
                 resp = await client.post("/api/messages", json=activity, headers=headers)
                 assert resp.status == 401, (name, headers)
-        assert client.teams.bot.cases.destination("teams") is None
+        assert await client.teams.reviewers.destination("teams") is None
     assert attacker.requests == []
     assert stored(tmp_path) == {"references": 0, "reviewers": 0}
 
@@ -129,9 +129,9 @@ async def test_references_stored_before_the_fix_are_not_sent_to(tmp_path, attack
         reference = {"serviceUrl": attacker.url, "channelId": "msteams", "conversation": {"id": "a:evil", "tenantId": a.TENANT},
                      "bot": {"id": a.BOT}, "user": {"id": "29:x"}}
         await teams.references.save("teams:t:evil", a.TENANT, json.dumps(reference))
-        teams.bot.cases.set_destination("teams", json.dumps({"team_id": TEAM, "tenant_id": a.TENANT, "reference": reference}))
+        await teams.reviewers.set_destination("teams", json.dumps({"team_id": TEAM, "tenant_id": a.TENANT, "reference": reference}))
         assert not await teams.send_proactive("teams:t:evil", [Reply("This week's quiz")])
-        assert not teams.review_ready()
+        assert not await teams.review_ready()
         with pytest.raises(LookupError):
             await teams.notify_reviewers(Reply("New report R-AAAAAA"))
     assert attacker.requests == []
