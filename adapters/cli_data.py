@@ -11,7 +11,6 @@ import asyncio
 import csv
 import datetime as dt
 import re
-import sqlite3
 import sys
 
 from bot.settings import Settings
@@ -21,19 +20,6 @@ WHERE = "set SMPOLICY_DATA_DIR to the folder `smpolicy serve` uses, or SMPOLICY_
 
 class CliError(Exception):
     """A one-line problem to print as `smpolicy <command>: <message>` (exit status 1)."""
-
-
-def open_store(settings: Settings):
-    """The existing database, migrated; never a new one."""
-    from bot.store import Store
-
-    path = settings.db_path
-    if not path.is_file():
-        raise CliError(f"no database at {path}: {WHERE}")
-    try:
-        return Store(path)
-    except (sqlite3.Error, OSError) as exc:
-        raise CliError(f"cannot open the database {path}: {exc}") from None
 
 
 def require_database(settings: Settings) -> None:
@@ -62,30 +48,13 @@ def require_key(settings: Settings) -> None:
                        "set SMPOLICY_REPORT_KEY, or SMPOLICY_DATA_DIR to the folder that holds report.key")
 
 
-def open_storage(settings: Settings):
-    """The configured database (PostgreSQL by SMPOLICY_DATABASE_URL, else the existing SQLite file, never a new
-    one), migrated; `await storage.start()` before use."""
-    from bot.storage import DatabaseUnavailable, Storage
-
-    _require_database(settings)
-    try:
-        return Storage.open(settings.db_path, settings.database_url or None)
-    except DatabaseUnavailable as exc:
-        raise CliError(str(exc)) from None
-
-
-def _require_database(settings: Settings) -> None:
-    if not settings.database_url and not settings.db_path.is_file():
-        raise CliError(f"no database at {settings.db_path}: {WHERE}")
-
-
 def open_casebook(settings: Settings):
     """The storage and the case book over the existing database and key; never a new key or database."""
     from bot.reports.cases import CaseBook
     from bot.reports.crypto import KeyError_, Sealer, load_keys
 
     require_key(settings)
-    _require_database(settings)
+    require_database(settings)
     try:
         sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=False))
     except KeyError_ as exc:
@@ -221,7 +190,7 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
                        "and SLACK_SIGNING_SECRET, or MicrosoftAppId and MicrosoftAppPassword (see README, Settings)")
     require_database(settings)  # a send log in a new database would resend rounds
     require_key(settings)  # the app below would otherwise make a key file beside it
-    from adapters.server import SCHEDULER, STORAGE, STORE, create_app
+    from adapters.server import SCHEDULER, STORAGE, create_app
     from bot.quiz.rounds import RoundResult, round_id
     from bot.storage import DatabaseUnavailable
 
@@ -257,10 +226,7 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await storage.close()
 
-    try:
-        result = asyncio.run(send())
-    finally:
-        app[STORE].close()
+    result = asyncio.run(send())
     print(file=sys.stderr)
     print(f"round {rid}: {result.sent} sent now, {result.already} had it already (sent by another process or an earlier run), "
           f"{result.opted_out} opted out, {result.failed} failed (of {result.audience})"

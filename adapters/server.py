@@ -1,4 +1,4 @@
-"""The composition root: `create_app(settings)` wires settings, store, content, core and channels
+"""The composition root: `create_app(settings)` wires settings, storage, content, core and channels
 into one aiohttp app; `serve` runs it with graceful shutdown on SIGTERM and Ctrl-C."""
 
 from __future__ import annotations
@@ -29,12 +29,10 @@ from bot.routes import build_bot
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.errors import DatabaseUnavailable
-from bot.store import Store
 
 log = logging.getLogger("smpolicy.server")
 MAX_BODY = 64 * 1024
 HEADER_SECONDS = 10.0  # an idle or half-open connection is closed after this long
-STORE = web.AppKey("store", Store)
 STORAGE = web.AppKey("storage", Storage)
 METRICS = web.AppKey("metrics", Metrics)
 SETTINGS = web.AppKey("settings", Settings)
@@ -95,14 +93,13 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     served without an SSO header); raises PackError or KeyError_ when the content or key is unusable."""
     pack, engine = load_policy(settings.content_dir, content.default_dir(), settings.contact)
     storage = Storage.open(settings.db_path, settings.database_url or None)
-    store = Store(settings.db_path)
     sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=not storage.db.reports_at_start))
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
-    bot = build_bot(pack, engine, storage, store, sealer, metrics.hooks(), settings.report_notify_delay)
+    bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay)
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
-    app[STORE], app[STORAGE], app[METRICS], app[SETTINGS] = store, storage, metrics, settings
+    app[STORAGE], app[METRICS], app[SETTINGS] = storage, metrics, settings
 
     async def healthz(request: web.Request) -> web.Response:
         unreadable = len(app[NOTIFIER].unreadable)
@@ -119,7 +116,6 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     async def open_storage(app: web.Application):
         await storage.start()  # before any other start-up work: the PostgreSQL pool needs the running loop
         yield
-        store.close()
         await storage.close()
 
     async def web_reviewers(app: web.Application) -> None:

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from adapters.server import SCHEDULER, STORAGE, STORE, create_app
+from adapters.server import SCHEDULER, STORAGE, create_app
 from bench.common import machine
 from bench.load import free_port, rss_mb
 from bot.settings import Settings
@@ -63,7 +63,6 @@ async def run(people: int, rate: int) -> None:
     missed = people - stats["channels_with_invitation"]
     throttled = stats["counts"].get("chat.postMessage:429", 0)
     await app[STORAGE].close()
-    app[STORE].close()
     fake.terminate()
     fake.wait()
     ideal = people / rate

@@ -20,7 +20,6 @@ from bot.reports.flow import ReportDesk
 from bot.reports.limits import Limits
 from bot.reports.review import ReviewDesk
 from bot.storage import Storage
-from bot.store import Store
 
 
 @dataclass
@@ -71,9 +70,9 @@ class Bot:
     storage: Storage
 
 
-def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer: Sealer, hooks: Hooks | None = None,
+def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hooks: Hooks | None = None,
               notify_delay: float = 120) -> Bot:
-    """The conversation core wired to the store: answers, quizzes, reports, cases and feedback."""
+    """The conversation core wired to the storage: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
     quiz = QuizMaster(storage.quiz, pack, on_answer=hooks.quiz_answered)
     hasher = Hasher()
@@ -85,7 +84,9 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer
     checker = Checker(pack)
 
     async def check_draft(incoming: Incoming) -> list[Reply]:
-        draft = CHECK.match(incoming.text).group(1)
+        match = CHECK.match(incoming.text)
+        assert match is not None  # the handler's check matched it
+        draft = match.group(1)
         try:
             result = checker.check(draft)
         except DraftError as exc:
@@ -140,6 +141,6 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer
     return Bot(core, cases, desk, review, quiz, rounds, storage)
 
 
-def build_core(pack: Pack, engine: Engine, storage: Storage, store: Store, sealer: Sealer, hooks: Hooks | None = None) -> Core:
+def build_core(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hooks: Hooks | None = None) -> Core:
     """Just the core (tests and tools that need no other flow)."""
-    return build_bot(pack, engine, storage, store, sealer, hooks).core
+    return build_bot(pack, engine, storage, sealer, hooks).core

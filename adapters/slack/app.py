@@ -17,6 +17,7 @@ import functools
 import logging
 import re
 import time
+from typing import Any
 from collections.abc import Awaitable
 from dataclasses import replace
 
@@ -77,7 +78,7 @@ class SlackChannel:
                             attaching_function_token_enabled=False, logger=logging.getLogger("smpolicy.slack.bolt"))
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
         self.app_token = settings.slack_app_token
-        self._socket = None
+        self._socket: Any = None  # slack_bolt's AsyncSocketModeHandler, imported only with an app token
         self._team_id = ""
         self._roster_at = 0.0
         self._roster_lock = asyncio.Lock()
@@ -183,7 +184,8 @@ class SlackChannel:
         """Whether this round's invitation is already in the person's DM."""
         channel = await self.dm_channel(user_key.rsplit(":", 1)[1])
         history = await self.client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
-        return any(((m.get("metadata") or {}).get("event_payload") or {}).get("round") == round_id for m in history.get("messages", []))
+        messages: list[dict] = history.get("messages", [])
+        return any(((m.get("metadata") or {}).get("event_payload") or {}).get("round") == round_id for m in messages)
 
     # ---------------------------------------------------------------- listeners
 
@@ -278,7 +280,9 @@ class SlackChannel:
             await ack()
             incoming = incoming_action("slack", inbound.user_key(str((body.get("team") or {}).get("id") or ""), body["user"]["id"]),
                                        "", "report.open")
-            self.spawn(self.open_modal(body["trigger_id"], _form_reply(await self.core.handle(incoming))))
+            form = _form_reply(await self.core.handle(incoming))
+            if form:
+                self.spawn(self.open_modal(body["trigger_id"], form))
 
         @app.shortcut("smpolicy.check")
         @tolerant
@@ -384,6 +388,7 @@ class SlackChannel:
     async def publish_home(self, team_id: str, user_id: str) -> None:
         [reply] = await self.core.handle(incoming_action("slack", inbound.user_key(team_id, user_id), "", "home.open"))
         card = reply.card
+        assert card is not None  # home.open always answers with a card
         await self.client.views_publish(user_id=user_id, view=render.home_view(card.body, card.fields[0][1], list(card.buttons)))
 
     async def answer_action(self, incoming: Incoming, body: dict) -> None:

@@ -14,6 +14,7 @@ lead to such a reply (`report`, `case`) get a small card whose button opens the 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -223,7 +224,7 @@ class TeamsChannel(TeamsActivityHandler):
         """Send replies as chat messages. A reply marked `dialog` raises (render.activity): it never is one."""
         for reply in replies:
             outgoing = Activity().deserialize(render.activity(reply))
-            await with_retry(lambda outgoing=outgoing: turn_context.send_activity(outgoing))
+            await with_retry(functools.partial(turn_context.send_activity, outgoing))
 
     # ---------------------------------------------------------------- reviewers
 

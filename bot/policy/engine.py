@@ -298,7 +298,7 @@ class Engine:
     def fused(self, text: str, feats: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, lexical, semantic) scores in `self.labels` order."""
         feats = self.normalizer.features(text) if feats is None else feats
-        lexical = self._combined(feats)
+        lexical = np.asarray(self._combined(feats))
         if not len(lexical):
             lexical = np.zeros(len(self.labels), dtype=np.float32)
         semantic = self.semantic(text)  # float32 already

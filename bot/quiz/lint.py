@@ -54,7 +54,7 @@ def lint(question: Question) -> list[str]:
 def lint_file(path: Path, questions: list[Question]) -> list[Problem]:
     """Lint every question: a pack `Problem` each, at the line of the question's `id = ...` in `path`."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    where = {}
+    where: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         match = re.match(r'\s*id\s*=\s*"([^"]+)"', line)
         if match:

@@ -11,7 +11,7 @@ import sys
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.server import STORAGE, STORE, create_app
+from adapters.server import STORAGE, create_app
 from bot.reports.crypto import load_keys
 from bot.settings import Settings
 from bot.storage import open_database
@@ -152,14 +152,14 @@ async def test_review_channel_down_means_announced_later_never_lost(tmp_path, da
 async def test_read_only_or_full_database(tmp_path):
     app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", quiz_rounds=False))
     async with TestClient(TestServer(app)) as client:
-        conns = [app[STORE].db.conn, app[STORAGE].db.conn]  # every connection the app writes through
+        conns = [app[STORAGE].db.conn]  # the one connection the app writes through
 
         def each(sql: str) -> None:
             for conn in conns:
                 conn.execute(sql)
 
         for fault in ("PRAGMA query_only = ON", "PRAGMA max_page_count = 1"):
-            pages = conns[0].execute("PRAGMA page_count").fetchone()[0]
+            pages = conns[0].execute("PRAGMA page_count").fetchone()["page_count"]
             each(fault if "query_only" in fault else f"PRAGMA max_page_count = {pages}")
             assert (await client.get("/healthz")).status == 503 or "max_page_count" in fault
             big = "x" * 3900

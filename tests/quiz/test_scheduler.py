@@ -38,9 +38,8 @@ async def test_an_unfinished_round_is_resumed_at_start(pack, engine, tmp_path):
     from bot.reports.crypto import Sealer
     from bot.routes import build_bot
     from bot.storage import Storage
-    from bot.store import Store
 
-    bot = build_bot(pack, engine, Storage.open(tmp_path / "s.db"), Store(tmp_path / "s.db"), Sealer(b"k" * 32))
+    bot = build_bot(pack, engine, Storage.open(tmp_path / "s.db"), Sealer(b"k" * 32))
     delivered: list[str] = []
     attempts = {"b": 0}
 

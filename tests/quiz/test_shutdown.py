@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.server import SCHEDULER, STORAGE, STORE, create_app
+from adapters.server import SCHEDULER, STORAGE, create_app
 from bot.settings import Settings
 from bot.storage import Storage
 from tests.fakes import slack_payloads as p
@@ -68,7 +68,6 @@ async def test_a_stopped_app_gives_the_round_back_at_once(tmp_path, database_url
         assert await storage.rounds.unfinished() == []
     finally:
         await storage.close()
-        other[STORE].close()
     assert_everyone_once(slack_api, n)
 
 

@@ -1,6 +1,6 @@
 """Found by the red team: `Store` chmods whatever folder holds the database to 0700, not just the data folder.
 
-bot/store.py `private_folder(path.parent)` runs for every database path, and tightens any folder the process
+bot/storage/sqlite.py `private_folder(path.parent)` runs for every database path, and tightens any folder the process
 owns. With SMPOLICY_DB pointing into a shared folder (SMPOLICY_DB=/tmp/smpolicy.db in a container that runs as
 root, a team share, the home folder), `smpolicy serve` (and every CLI command that opens the database) turns a
 1777 folder into 0700: the sticky bit is gone and every other user and service loses the folder. SECURITY.md says

@@ -15,7 +15,6 @@ from bot.reports.crypto import Sealer
 from bot.reports.flow import ReportDesk, form_token, report_form
 from bot.routes import build_bot, build_core
 from bot.storage import Storage
-from bot.store import Store
 from tests.conftest import ROOT
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "adaptive-card-1.5.json"
@@ -30,8 +29,7 @@ def validator():
 
 
 async def every_reply(pack, engine, tmp_path):
-    store = Store(tmp_path / "cards.db")
-    storage = Storage.open(store.path)
+    storage = Storage.open(tmp_path / "cards.db")
     await storage.start()
     replies = [help_reply(), report_form(pack, "nonce.mac")]
     seen = set()
@@ -43,14 +41,13 @@ async def every_reply(pack, engine, tmp_path):
     replies.append(answer_reply(engine.answer("what's the wifi password")))
     desk = ReportDesk(storage.cases, Sealer(b"k" * 32), pack)
     replies += await desk.submit(incoming_action("teams", "u", "c", "report.submit", form_token(desk.form_key, "u"), {"what": "x"}))
-    storage = Storage.open(store.path)
     quiz = QuizMaster(storage.quiz, pack, rng=random.Random(1))
     _, first = await quiz.start("u")
     replies.append(first)
     for _ in range(3):
         button = replies[-1].card.buttons[-1]
         replies += await quiz.answer(incoming_action("teams", "u", "c", button.action_id, button.value))
-    core = build_core(pack, engine, storage, store, Sealer(b"k" * 32))
+    core = build_core(pack, engine, storage, Sealer(b"k" * 32))
     replies += await core.handle(incoming_action("teams", "u", "c", "home.open"))
     replies += await core.handle(incoming_action("teams", "u", "c", "policy.section", "monitoring"))
     await storage.close()
@@ -73,7 +70,7 @@ async def dialog_turns(pack, engine, tmp_path) -> list[list[Reply]]:
     """The replies of every dialog turn of the report, review and follow-up flows (what task/fetch and task/submit show)."""
     storage = Storage.open(tmp_path / "dialogs.db")
     await storage.start()
-    bot = build_bot(pack, engine, storage, Store(tmp_path / "dialogs.db"), Sealer(b"k" * 32), notify_delay=0)
+    bot = build_bot(pack, engine, storage, Sealer(b"k" * 32), notify_delay=0)
     await storage.reviewers.set_reviewers("teams", ["reviewer"])
 
     async def run(user, action, value="", **form):
