@@ -16,6 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 .venv/bin/ruff check .
+.venv/bin/mypy  # over bot/ and adapters/ ([tool.mypy] in pyproject.toml): no errors
 # Dependency audit: fails on any known vulnerability in what we install (no accepted exceptions).
 # Where the vulnerability service can't be reached, pip-audit "passes" while checking nothing: say so plainly.
 audit=$(mktemp)
