@@ -11,6 +11,7 @@ from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.events import Events
 from bot.storage.feedback import Feedback
 from bot.storage.health import Health
+from bot.storage.insights import Insights
 from bot.storage.references import References
 
 
@@ -38,10 +39,11 @@ class Storage:
     health: Health
     feedback: Feedback
     references: References
+    insights: Insights
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(db, Events(db), Health(db), Feedback(db), References(db))
+        return cls(db, Events(db), Health(db), Feedback(db), References(db), Insights(db))
 
     @classmethod
     def open(cls, db_path: Path | str, url: str | None = None) -> Storage:
