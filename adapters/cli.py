@@ -255,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--full-name", default=defaults.full_name, help="full app name (up to 100 characters)")
     package.set_defaults(func=cmd_teams_package)
 
+    from adapters.cli_db import add_commands as add_db_commands
+
+    add_db_commands(sub)
+
     serve = _command(sub, "serve", "run the bot's web server: web chat, health, metrics and every configured channel",
                      "  smpolicy serve\n  SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... smpolicy serve --host 0.0.0.0")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.messages import Button, Card, Incoming, Reply
 from bot.policy.engine import VERDICT_LABELS, Answer, Engine, QuestionError
 from bot.policy.pack import Pack
-from bot.store import StoreError
+from bot.storage.errors import StoreError
 
 log = logging.getLogger("smpolicy.core")
 

@@ -30,8 +30,7 @@ def private_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-class StoreError(RuntimeError):
-    """The database could not be written; nothing was saved."""
+from bot.storage.errors import StoreError  # noqa: E402  (one error type for the old store and the new one)
 
 
 def _v1(db: sqlite_utils.Database) -> None:

@@ -1,6 +1,7 @@
 """The one rule of the layout: bot/ (the core) imports no platform SDK, no aiohttp, nothing from adapters/."""
 
 import ast
+import re
 from pathlib import Path
 
 FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp", "adapters", "microsoft_agents")
@@ -40,3 +41,34 @@ def test_create_app_wires_channels_only_through_the_seam():
     assert not [m for m in server if m.startswith(("adapters.slack", "adapters.teams"))]
     text = (ROOT / "adapters/server.py").read_text(encoding="utf-8")
     assert "SlackChannel" not in text and "TeamsChannel" not in text
+
+
+DRIVERS = ("sqlite3", "sqlite_utils", "psycopg", "psycopg_pool", "asyncpg")
+SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|PRAGMA\s)", re.S)
+
+
+def sql_strings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.value[:60] for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value)]
+
+
+def outside_storage() -> list[Path]:
+    files = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")])
+    return [f for f in files if "storage" not in f.relative_to(ROOT).parts]
+
+
+def test_only_the_storage_layer_imports_a_database_driver():
+    offenders = {str(f.relative_to(ROOT)): sorted(m for m in imported_modules(f) if m.split(".")[0] in DRIVERS) for f in outside_storage()}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_storage_layer_writes_sql():
+    offenders = {str(f.relative_to(ROOT)): sql_strings(f) for f in outside_storage()}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_sql_checker_catches_a_statement(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('db.execute("UPDATE reports SET status = ? WHERE ref = ?")\nq = "select ref from reports"\n')
+    assert sql_strings(bad) == ["UPDATE reports SET status = ? WHERE ref = ?"]

@@ -43,7 +43,7 @@ def describe(url: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[-1].strip() if text else type(exc).__name__
+    return text[0].strip() if text else type(exc).__name__
 
 
 def _translate(exc: psycopg.Error) -> StoreError:

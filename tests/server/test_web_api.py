@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.server import STORE, create_app
+from adapters.server import STORAGE, create_app
 from tests.server.conftest import settings_for
 
 
@@ -115,13 +115,13 @@ async def test_healthz_503_when_the_database_cannot_be_written(tmp_path):
     app = create_app(settings_for(tmp_path))
     async with TestClient(TestServer(app)) as client:
         # Root ignores file modes, so make SQLite refuse writes the way a read-only or full disk does.
-        store = app[STORE]
-        store.db.execute("PRAGMA query_only = ON")
+        conn = app[STORAGE].db.conn
+        conn.execute("PRAGMA query_only = ON")
         resp = await client.get("/healthz")
         assert resp.status == 503 and (await resp.json())["status"] == "unavailable"
         [reply] = await act(client, "feedback.up", "monitoring")
         assert "could not save" in reply["text"]
-        store.db.execute("PRAGMA query_only = OFF")
+        conn.execute("PRAGMA query_only = OFF")
         assert (await client.get("/healthz")).status == 200
 
 
