@@ -383,6 +383,20 @@ class OwnersDesk:
                 out.append(self.answer_reply(question))
         return out
 
+    async def collect(self, user_key: str, codes: list[str]) -> tuple[list[Reply], list[str]]:
+        """For a page that polls: answers to `user_key`'s named questions, and to the anonymous questions of the
+        `codes` it holds that have been answered (each once); which codes are spent or unknown (to forget)."""
+        replies = await self.inbox(user_key)
+        done = []
+        for code in codes:
+            question = await self.insights.by_token(_hash(code))
+            if question is None:
+                done.append(code)
+            elif question.status == ANSWERED and await self.insights.spend_token(question.id):
+                replies.append(self.answer_reply(question))
+                done.append(code)
+        return replies, done
+
     # ------------------------------------------------------------ background work
 
     def _spawn(self, work: Awaitable[None]) -> None:

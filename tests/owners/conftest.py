@@ -12,6 +12,7 @@ from bot.reports.crypto import Sealer
 from bot.routes import Bot, build_bot
 from bot.storage import Storage
 from bot.store import Store
+from tests.reports.conftest import log_lines  # noqa: F401  (the JSON log lines, to scan)
 
 UNKNOWN = "What is the weather tomorrow in Berlin?"
 ANSWERED = "Can I use the company logo on my personal website?"
