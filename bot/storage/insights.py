@@ -84,6 +84,7 @@ class Suggestion:
                    r["source"] or "", r["status"])
 
 
+BATCH_ROWS = 500  # 12 parameters a row: well under SQLite's 32,766
 EVENT_COLUMNS = "event_id, day, channel, verdict, kind, topic, section, band, helpful, question, gap, status"
 QUESTION_COLUMNS = ("id, day, channel, question, verdict, section, gap, named, asker_key, asker_conversation, asker_name, "
                     "status, answer, answer_verdict, answer_section, answered_by, answered_day, delivered")
@@ -98,10 +99,13 @@ class Insights:
     # ------------------------------------------------------------ answer events
 
     async def record(self, events: Sequence[AnswerEvent]) -> None:
-        """Write a batch of events in one transaction (a retried batch changes nothing)."""
-        if events:
-            await self.db.executemany(f"INSERT INTO answer_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                      "ON CONFLICT (event_id) DO NOTHING", [e.row() for e in events])
+        """Write a batch of events, each chunk one statement (one commit: no transaction held open across awaits,
+        which the old synchronous store on the same SQLite file would wait on); a retried batch changes nothing."""
+        for start in range(0, len(events), BATCH_ROWS):
+            chunk = events[start:start + BATCH_ROWS]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            await self.db.execute(f"INSERT INTO answer_events ({EVENT_COLUMNS}) VALUES {values} ON CONFLICT (event_id) DO NOTHING",
+                                  [v for e in chunk for v in e.row()])
 
     async def event(self, event_id: str) -> Row | None:
         return await self.db.fetchone(f"SELECT {EVENT_COLUMNS} FROM answer_events WHERE event_id = ?", [event_id])
@@ -123,9 +127,8 @@ class Insights:
     async def forget_before(self, day: str) -> int:
         """Delete the words of questions from before `day` (events keep their counts), and owner questions from
         before it; the number of events whose words went."""
-        async with self.db.transaction() as tx:
-            cleared = await tx.execute("UPDATE answer_events SET question = NULL WHERE day < ? AND question IS NOT NULL", [day])
-            await tx.execute("DELETE FROM owner_questions WHERE day < ?", [day])
+        cleared = await self.db.execute("UPDATE answer_events SET question = NULL WHERE day < ? AND question IS NOT NULL", [day])
+        await self.db.execute("DELETE FROM owner_questions WHERE day < ?", [day])
         return cleared
 
     async def counts(self, since: str) -> list[Row]:
