@@ -16,7 +16,7 @@ def stacked_weeks(weeks: Table) -> str:
     width, height, pad = 640, 200, 24
     top = max(r[-1] for r in rows) or 1
     step = (width - pad) / len(rows)
-    bar = max(2.0, step * 0.7)
+    bar = min(28.0, max(2.0, step * 0.7))
     parts = []
     for i, row in enumerate(rows):
         x = pad + i * step
