@@ -85,23 +85,26 @@ class Recorder:
     def __init__(self, insights: Insights, engine: Engine, keep_words: bool, clock: Callable[[], float] = time.time):
         self.insights, self.engine, self.keep_words, self.clock = insights, engine, keep_words, clock
         self.pending: list[AnswerEvent] = []
-        self.words: OrderedDict[str, tuple[float, str, str]] = OrderedDict()  # event id -> (at, scrubbed words, gap)
+        # event id -> (at, (scrubbed words, gap)) or, not scrubbed until needed, (at, (text, names, gap)): memory only
+        self.words: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
         self._flushing: asyncio.Task | None = None
         self.tasks: set[asyncio.Task] = set()
         self.failed = 0
 
     def record(self, incoming: Incoming, answer: Answer) -> str:
-        """Queue the event of one answer; its opaque id (for the answer's buttons)."""
+        """Queue the event of one answer; its opaque id (for the answer's buttons). Words are scrubbed only when
+        kept (unknown, unsure) or later asked for (Not helpful, Ask the owners): most answers cost no scrubbing."""
         event_id = EVENT_PREFIX + secrets.token_urlsafe(12)
         gap = answer.topic or ""
         kept = None
         if answer.kind != "smalltalk":
-            words = scrub(incoming.text, incoming.names)
-            if not gap:
-                gap = self.nearest(words)
-            self._remember(event_id, words, gap)
-            if self.keep_words and needs_owner(answer):
-                kept = words
+            if needs_owner(answer):
+                words = scrub(incoming.text, incoming.names)
+                gap = gap or self.nearest(words)
+                self._remember(event_id, (words, gap))
+                kept = words if self.keep_words else None
+            else:
+                self._remember(event_id, (incoming.text, incoming.names, gap))
         self.pending.append(AnswerEvent(event_id, today(self.clock), incoming.channel, answer.verdict, answer.kind,
                                         answer.topic or "", answer.section or "", band(answer.confidence), kept, gap))
         self._schedule()
@@ -119,16 +122,24 @@ class Recorder:
         score, index = max(topics)
         return self.engine.pack.topics[index].id if score > 0 else ""
 
-    def _remember(self, event_id: str, words: str, gap: str) -> None:
+    def _remember(self, event_id: str, entry: tuple) -> None:
         now = self.clock()
-        self.words[event_id] = (now, words, gap)
-        while self.words and (len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS):
-            self.words.popitem(last=False)
+        self.words[event_id] = (now, entry)
+        if len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS:
+            while self.words and (len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS):
+                self.words.popitem(last=False)
 
     def recent_words(self, event_id: str) -> tuple[str, str] | None:
         """The scrubbed words and gap of a recent answer (memory only: gone after a day or a restart)."""
         hit = self.words.get(event_id)
-        return (hit[1], hit[2]) if hit else None
+        if hit is None:
+            return None
+        entry = hit[1]
+        if len(entry) == 3:  # not scrubbed yet: now it is, once
+            text, names, gap = entry
+            entry = (scrub(text, names), gap)
+            self.words[event_id] = (hit[0], entry)
+        return entry
 
     def _schedule(self) -> None:
         if self._flushing is None or self._flushing.done():

@@ -59,7 +59,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE answer_events (event_id TEXT PRIMARY KEY, day TEXT, channel TEXT, verdict TEXT, kind TEXT, topic TEXT,
         section TEXT, band TEXT, helpful BIGINT, question TEXT, gap TEXT, status TEXT);
-    CREATE INDEX idx_answer_events_day ON answer_events (day);
+    CREATE INDEX idx_answer_events_day_verdict_helpful ON answer_events (day, verdict, helpful);
+    CREATE INDEX idx_answer_events_day_section_helpful ON answer_events (day, section, helpful);
     CREATE INDEX idx_answer_events_gap ON answer_events (gap);
     CREATE TABLE owner_questions (id TEXT PRIMARY KEY, day TEXT, channel TEXT, question TEXT, verdict TEXT, section TEXT,
         gap TEXT, named BIGINT, asker_key TEXT, asker_conversation TEXT, asker_name TEXT, token_hash TEXT, status TEXT,

@@ -77,7 +77,8 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["answer_events"].create({"event_id": str, "day": str, "channel": str, "verdict": str, "kind": str, "topic": str,
                                 "section": str, "band": str, "helpful": int, "question": str, "gap": str, "status": str},
                                pk="event_id")
-    db["answer_events"].create_index(["day"])
+    db["answer_events"].create_index(["day", "verdict", "helpful"])  # covering: the overview's counts read the index only
+    db["answer_events"].create_index(["day", "section", "helpful"])
     db["answer_events"].create_index(["gap"])
     # Questions people chose to send to the owners: the asker's key only when they asked by name; an anonymous
     # one holds a hash of the one-time token its asker got, nothing else about them.
