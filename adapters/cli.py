@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "  smpolicy content check\n  smpolicy content check path/to/pack")
     check.add_argument("dir", nargs="?", help="pack folder (default: SMPOLICY_CONTENT_DIR, else the bundled pack)")
     check.set_defaults(func=cmd_content_check)
+    from adapters.cli_insights import add_commands as add_insights_commands
+
+    add_insights_commands(sub, content_sub)
 
     reports = _command(sub, "reports", "anonymous reports, for the policy owners who run the bot",
                        "  smpolicy reports list\n  smpolicy reports show R-7KQ2M9\n  smpolicy reports export > cases.csv")

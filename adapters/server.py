@@ -14,6 +14,7 @@ from aiohttp import web
 
 import content
 from adapters import channels, logs
+from adapters import owners as owners_edge
 from adapters.guard import guard
 from adapters.loopback import is_loopback_host
 from adapters.metrics import Metrics
@@ -21,6 +22,7 @@ from adapters.notifier import Destination, Notifier
 from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
 from adapters.web.identity import WebIdentity
+from bot.owners import OwnerSettings
 from bot.policy.pack import PackError
 from bot.policy.service import load_policy
 from bot.quiz.rounds import Audience
@@ -49,7 +51,7 @@ def channel_of(path: str) -> str:
         return "slack"
     if path.startswith("/api/messages"):
         return "teams"
-    if path.startswith("/api/local") or path == "/" or path.startswith("/static"):
+    if path.startswith("/api/local") or path == "/" or path.startswith(("/static", "/console")):
         return "web"
     return "system"
 
@@ -96,7 +98,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     sealer = Sealer(load_keys(settings.report_key, settings.data_dir, may_create=not storage.db.reports_at_start))
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
-    bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay)
+    bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay,
+                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners))
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
     app[STORAGE], app[METRICS], app[SETTINGS] = storage, metrics, settings
@@ -129,7 +132,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     app.cleanup_ctx.append(open_storage)
     app.on_startup.append(web_reviewers)
     app.on_startup.append(make_codes)
-    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity)])
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity, bot.owners)])
+    owners_edge.mount(app, bot.owners, identity, settings)
     destinations: list[Destination] = []
     audiences: list[Audience] = []
     for channel in channels.enabled(settings, bot, storage):

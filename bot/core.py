@@ -47,7 +47,7 @@ class Core:
     """Routes incoming messages and actions to the policy, report and quiz flows."""
 
     def __init__(self, pack: Pack, engine: Engine, handlers: list[Handler] | None = None,
-                 on_answer: Callable[[Incoming, Answer], None] | None = None):
+                 on_answer: Callable[[Incoming, Answer], str | None] | None = None):
         self.pack = pack
         self.engine = engine
         self.on_answer = on_answer
@@ -83,9 +83,9 @@ class Core:
             answer = self.engine.answer(incoming.text)
         except QuestionError as exc:
             return [Reply(f"I can't answer that: {exc}. Ask one question of up to 2,000 characters.", private=True)]
-        if self.on_answer:
-            self.on_answer(incoming, answer)
-        return [answer_reply(answer)]
+        # `on_answer` counts the answer and may return an opaque event id for its buttons (bot/owners.py).
+        event = self.on_answer(incoming, answer) if self.on_answer else None
+        return [answer_reply(answer, event or "")]
 
 
 def help_reply() -> Reply:
@@ -98,13 +98,16 @@ def help_reply() -> Reply:
     return Reply(HELP_TEXT, card)
 
 
-def answer_reply(answer: Answer) -> Reply:
+def answer_reply(answer: Answer, event: str = "") -> Reply:
     """Render an engine answer as a neutral reply: text fallback plus a card that says the verdict once
     (title and badge), the answer, the guideline by its title and its quote. An unsure answer also names
-    the other closest guideline with its quote; small talk is a friendly line with no verdict."""
+    the other closest guideline with its quote; small talk is a friendly line with no verdict. With an answer
+    `event` id the feedback buttons carry it (never a user id), and an unknown or unsure answer offers the owners."""
     buttons: list[Button] = []
     if answer.verdict != "unknown" and answer.topic:
-        buttons += [Button("Helpful", "feedback.up", answer.topic), Button("Not helpful", "feedback.down", answer.topic)]
+        buttons += [Button("Helpful", "feedback.up", event or answer.topic), Button("Not helpful", "feedback.down", event or answer.topic)]
+    if event and answer.kind != "smalltalk" and (answer.verdict == "unknown" or answer.kind == "unsure"):
+        buttons.append(Button("Ask the policy owners", "owners.ask", event, dialog=True))
     if answer.offer_report:
         buttons.append(Button("Report a concern", "report.open", style="danger", dialog=True))
     if answer.kind == "smalltalk":

@@ -25,6 +25,9 @@ class Incoming:
     action_id: str = ""
     value: str = ""
     form: tuple[tuple[str, str], ...] = ()
+    # The person's names from the platform's profile, when the payload carries them: only ever used to scrub them
+    # out of words kept for the policy owners (bot/scrub.py), never stored.
+    names: tuple[str, ...] = ()
 
     def form_dict(self) -> dict[str, str]:
         """The submitted form fields as a dict."""

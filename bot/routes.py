@@ -10,6 +10,7 @@ from bot.check.checker import Checker, CheckResult, DraftError
 from bot.core import HELP_TEXT, Core, Handler
 from bot.leases import Leases
 from bot.messages import Button, Card, Incoming, Reply
+from bot.owners import OwnersDesk, OwnerSettings, Recorder
 from bot.policy.engine import Answer, Engine
 from bot.policy.pack import Pack
 from bot.quiz.flow import QuizMaster
@@ -68,10 +69,11 @@ class Bot:
     quiz: QuizMaster
     rounds: Rounds
     storage: Storage
+    owners: OwnersDesk
 
 
 def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hooks: Hooks | None = None,
-              notify_delay: float = 120) -> Bot:
+              notify_delay: float = 120, owner_settings: OwnerSettings | None = None) -> Bot:
     """The conversation core wired to the storage: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
     quiz = QuizMaster(storage.quiz, pack, on_answer=hooks.quiz_answered)
@@ -82,6 +84,9 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
     review = ReviewDesk(cases, pack, hasher, limits)
     rounds = Rounds(storage.rounds, quiz, Leases(storage.leases))
     checker = Checker(pack)
+    owner_settings = owner_settings or OwnerSettings()
+    recorder = Recorder(storage.insights, engine, owner_settings.question_log)
+    owners = OwnersDesk(storage.insights, pack, recorder, owner_settings)
 
     async def check_draft(incoming: Incoming) -> list[Reply]:
         match = CHECK.match(incoming.text)
@@ -104,8 +109,13 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
         return [Reply("Welcome back: you'll get the weekly quiz invitation again.", private=True)]
 
     async def feedback(incoming: Incoming) -> list[Reply]:
-        await storage.feedback.record(incoming.value, incoming.action_id == "feedback.up")
-        return [Reply("Thanks for the feedback: it helps the policy owners improve the answers.", private=True)]
+        if not incoming.value.startswith("ev-"):  # an older button carries the topic
+            await storage.feedback.record(incoming.value, incoming.action_id == "feedback.up")
+        return await owners.feedback(incoming)
+
+    def answered(incoming: Incoming, answer: Answer) -> str:
+        hooks.answered(answer)
+        return recorder.record(incoming, answer)
 
     async def home(incoming: Incoming) -> list[Reply]:
         card = Card(title="Social media guidelines", body=HELP_TEXT, fields=(("Your record", await quiz.record(incoming.user_key)),),
@@ -136,9 +146,14 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
         Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), review.lookup_form),
         Handler("case.verify", _action("case.verify"), review.verify),
         Handler("case.reply", _action("case.reply"), review.reply),
+        Handler("owners.ask", _action("owners.ask"), owners.ask_form),
+        Handler("owners.send", _action("owners.send"), owners.send),
+        Handler("owners.check", _either(_word("my question", "owners answer"), _action("owners.check")), owners.check),
+        Handler("owners.open", _action("owners.open"), owners.open),
+        Handler("owners.reply", _action("owners.reply"), owners.reply),
     ]
-    core = Core(pack, engine, handlers, on_answer=lambda incoming, answer: hooks.answered(answer))
-    return Bot(core, cases, desk, review, quiz, rounds, storage)
+    core = Core(pack, engine, handlers, on_answer=answered)
+    return Bot(core, cases, desk, review, quiz, rounds, storage, owners)
 
 
 def build_core(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hooks: Hooks | None = None) -> Core:

@@ -97,6 +97,10 @@ class Settings:
     teams_emulator: bool = False
     web_user_header: str = ""
     trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    owners: tuple[str, ...] = ()  # web identities of the policy owners (the console at /console)
+    slack_owners_channel: str = ""
+    question_retention_days: int = 90
+    question_log: bool = True  # off: answer events keep counts only, never words
 
     @property
     def slack_enabled(self) -> bool:
@@ -163,7 +167,11 @@ class Settings:
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise SettingsError(f"SMPOLICY_TRUSTED_PROXIES: {cidr!r} is not an address or CIDR such as 10.0.0.0/8") from None
-        return cls(data_dir=data_dir, db_path=db_path, database_url=database_url, content_dir=Path(content) if content else None,
+        question_retention = int(_number(get("SMPOLICY_QUESTION_RETENTION_DAYS"), "SMPOLICY_QUESTION_RETENTION_DAYS", 90, 1, 3650,
+                                         whole=True))
+        return cls(owners=_list(get("SMPOLICY_OWNERS")), slack_owners_channel=get("SMPOLICY_SLACK_OWNERS_CHANNEL"),
+                   question_retention_days=question_retention,
+                   question_log=_switch(get("SMPOLICY_QUESTION_LOG"), "SMPOLICY_QUESTION_LOG"), data_dir=data_dir, db_path=db_path, database_url=database_url, content_dir=Path(content) if content else None,
                    contact=get("SMPOLICY_CONTACT"), log_level=level, report_key=get("SMPOLICY_REPORT_KEY"),
                    slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
                    teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,

@@ -17,9 +17,9 @@ import functools
 import logging
 import re
 import time
-from typing import Any
 from collections.abc import Awaitable
 from dataclasses import replace
+from typing import Any
 
 import orjson
 from aiohttp import web

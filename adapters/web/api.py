@@ -7,6 +7,7 @@ Bad input gets 400 naming the field; the page at `/` is the only client we ship.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from aiohttp import web
 from adapters.web.identity import WebIdentity
 from bot.core import Core
 from bot.messages import Incoming, incoming_action
+from bot.owners import OwnersDesk
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_ID = 200
@@ -55,7 +57,7 @@ def form_field(body: dict) -> dict[str, str]:
     return form
 
 
-def routes(core: Core, identity: WebIdentity) -> list[web.AbstractRouteDef]:
+def routes(core: Core, identity: WebIdentity, owners: OwnersDesk | None = None) -> list[web.AbstractRouteDef]:
     """The page, its static files and the JSON API; none of them when `identity` serves no web chat."""
     if not identity.enabled:
         return []
@@ -64,6 +66,10 @@ def routes(core: Core, identity: WebIdentity) -> list[web.AbstractRouteDef]:
         identity.check_request(request)
         claimed = "" if identity.header else text_field(body, "user_id", limit=MAX_ID)
         return identity.user(request, claimed)
+
+    def names(user: str) -> tuple[str, ...]:
+        # Behind SSO the identity is a name or an email: scrubbed out of any words kept for the owners.
+        return (user,) if identity.header else ()
 
     async def page(request: web.Request) -> web.FileResponse:
         identity.check_request(request)
@@ -75,7 +81,8 @@ def routes(core: Core, identity: WebIdentity) -> list[web.AbstractRouteDef]:
         body = await read_object(request)
         user = who(request, body)
         text = text_field(body, "text", limit=8000)
-        replies = await core.handle(Incoming(channel="web", user_key="web:" + user, conversation_key="web:" + user, text=text))
+        replies = await core.handle(Incoming(channel="web", user_key="web:" + user, conversation_key="web:" + user, text=text,
+                                             names=names(user)))
         return web.json_response({"replies": [r.to_json() for r in replies]})
 
     async def actions(request: web.Request) -> web.Response:
@@ -84,9 +91,23 @@ def routes(core: Core, identity: WebIdentity) -> list[web.AbstractRouteDef]:
         user = who(request, body)
         action_id = text_field(body, "action_id", limit=100)
         value = text_field(body, "value", required=False, limit=2000)
-        replies = await core.handle(incoming_action("web", "web:" + user, "web:" + user, action_id, value, form_field(body)))
+        incoming = incoming_action("web", "web:" + user, "web:" + user, action_id, value, form_field(body))
+        replies = await core.handle(replace(incoming, names=names(user)))
         return web.json_response({"replies": [r.to_json() for r in replies]})
 
+    async def inbox(request: web.Request) -> web.Response:
+        """The page polls: owners' answers to this person's questions asked by name, and to the anonymous
+        questions whose codes the page holds (each shown once; the codes never leave the person's browser otherwise)."""
+        identity.check_request(request)
+        body = await read_object(request)
+        user = who(request, body)
+        codes = body.get("codes") or []
+        if not isinstance(codes, list) or len(codes) > 20 or not all(isinstance(c, str) and 0 < len(c) <= 40 for c in codes):
+            raise bad_request("codes: up to 20 strings")
+        replies, done = ([], []) if owners is None else await owners.collect("web:" + user, codes)
+        return web.json_response({"replies": [r.to_json() for r in replies], "done": done})
+
     routes: list[web.AbstractRouteDef] = [web.get("/", page), web.post("/api/local/messages", messages),
-                                          web.post("/api/local/actions", actions), web.static("/static", STATIC)]
+                                          web.post("/api/local/actions", actions), web.post("/api/local/inbox", inbox),
+                                          web.static("/static", STATIC)]
     return routes

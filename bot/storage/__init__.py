@@ -12,6 +12,7 @@ from bot.storage.errors import DatabaseUnavailable, DuplicateError, StoreError
 from bot.storage.events import Events
 from bot.storage.feedback import Feedback
 from bot.storage.health import Health
+from bot.storage.insights import Insights
 from bot.storage.leases import LeaseTable
 from bot.storage.quiz import Quizzes
 from bot.storage.references import References
@@ -48,11 +49,12 @@ class Storage:
     leases: LeaseTable
     cases: Cases
     reviewers: Reviewers
+    insights: Insights
 
     @classmethod
     def on(cls, db: Database) -> Storage:
         return cls(db, Events(db), Health(db), Feedback(db), References(db), Quizzes(db), RoundLog(db), LeaseTable(db),
-                   Cases(db), Reviewers(db))
+                   Cases(db), Reviewers(db), Insights(db))
 
     @classmethod
     def open(cls, db_path: Path | str, url: str | None = None) -> Storage:

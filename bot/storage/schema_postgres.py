@@ -54,4 +54,19 @@ MIGRATIONS: list[str] = [
     CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT, expires_at {TIME});
     ALTER TABLE quiz_sends ADD COLUMN owner TEXT;
     """,
+    # 8: for the policy owners: answer events (no user or conversation id), questions sent to the owners,
+    # content suggestions
+    """
+    CREATE TABLE answer_events (event_id TEXT PRIMARY KEY, day TEXT, channel TEXT, verdict TEXT, kind TEXT, topic TEXT,
+        section TEXT, band TEXT, helpful BIGINT, question TEXT, gap TEXT, status TEXT);
+    CREATE INDEX idx_answer_events_day_verdict_helpful ON answer_events (day, verdict, helpful);
+    CREATE INDEX idx_answer_events_day_section_helpful ON answer_events (day, section, helpful);
+    CREATE INDEX idx_answer_events_gap ON answer_events (gap);
+    CREATE TABLE owner_questions (id TEXT PRIMARY KEY, day TEXT, channel TEXT, question TEXT, verdict TEXT, section TEXT,
+        gap TEXT, named BIGINT, asker_key TEXT, asker_conversation TEXT, asker_name TEXT, token_hash TEXT, status TEXT,
+        answer TEXT, answer_verdict TEXT, answer_section TEXT, answered_by TEXT, answered_day TEXT, delivered BIGINT);
+    CREATE INDEX idx_owner_questions_token_hash ON owner_questions (token_hash);
+    CREATE TABLE content_suggestions (id TEXT PRIMARY KEY, day TEXT, question TEXT, verdict TEXT, answer TEXT,
+        section TEXT, source TEXT, status TEXT);
+    """,
 ]

@@ -71,4 +71,24 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.table("quiz_sends").add_column("owner", str)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    # For the policy owners (bot/storage/insights.py). Answer events hold no user or conversation id; the
+    # words only for unknown, unsure or not-helpful answers, scrubbed, deleted after the retention period.
+    db.table("answer_events").create({"event_id": str, "day": str, "channel": str, "verdict": str, "kind": str, "topic": str,
+                                "section": str, "band": str, "helpful": int, "question": str, "gap": str, "status": str},
+                               pk="event_id")
+    db.table("answer_events").create_index(["day", "verdict", "helpful"])  # covering: the overview's counts read the index only
+    db.table("answer_events").create_index(["day", "section", "helpful"])
+    db.table("answer_events").create_index(["gap"])
+    # Questions people chose to send to the owners: the asker's key only when they asked by name; an anonymous
+    # one holds a hash of the one-time token its asker got, nothing else about them.
+    db.table("owner_questions").create({"id": str, "day": str, "channel": str, "question": str, "verdict": str, "section": str,
+                                  "gap": str, "named": int, "asker_key": str, "asker_conversation": str, "asker_name": str,
+                                  "token_hash": str, "status": str, "answer": str, "answer_verdict": str,
+                                  "answer_section": str, "answered_by": str, "answered_day": str, "delivered": int}, pk="id")
+    db.table("owner_questions").create_index(["token_hash"])
+    db.table("content_suggestions").create({"id": str, "day": str, "question": str, "verdict": str, "answer": str, "section": str,
+                                      "source": str, "status": str}, pk="id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]

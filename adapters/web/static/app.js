@@ -299,6 +299,7 @@
   // Shows one reply: in the panel when it must stay private, else in the conversation (and the history).
   function render(reply, ctx, toPanel) {
     ctx = ctx || {};
+    keepCode(reply);
     if (reply.field_errors && reply.field_errors.length && showFieldErrors(reply)) return;
     const card = reply.card;
     const inPanel = toPanel || reply.dialog || Boolean(card && card.form.length);
@@ -364,6 +365,29 @@
     input.focus();
   });
 
+  // ------------------------------------------------------------------ the policy owners' answers
+
+  // An anonymous question's one-time code stays in this browser only, so that the page can fetch the owners'
+  // answer when it comes (the server keeps a hash of it and nothing about who asked).
+  const CODES = "smpolicy-codes";
+  function codes() { try { return JSON.parse(localStorage.getItem(CODES) || "[]"); } catch (e) { return []; } }
+  function keepCode(reply) {
+    const f = reply.card && reply.card.fields.find(([k]) => k === "Question code");
+    if (f && !codes().includes(f[1])) localStorage.setItem(CODES, JSON.stringify(codes().concat([f[1]]).slice(-20)));
+  }
+  async function checkInbox() {
+    try {
+      const res = await fetch("/api/local/inbox", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user_id: userId, codes: codes() }) });
+      if (!res.ok) return;
+      const data = await res.json();
+      localStorage.setItem(CODES, JSON.stringify(codes().filter((c) => !data.done.includes(c))));
+      data.replies.forEach((r) => render(r, {}, false));
+    } catch (e) { /* offline: the next check gets it */ }
+  }
+  setInterval(checkInbox, 15000);
+  window.addEventListener("focus", checkInbox);
+
   // ------------------------------------------------------------------ start
 
   const history = loadHistory();
@@ -374,4 +398,5 @@
   // Old quiz buttons can't be answered again; everything else stays usable.
   log.querySelectorAll("button[data-action='quiz.answer']").forEach((b) => { b.disabled = true; });
   if (!history.length) post("/api/local/messages", { user_id: userId, text: "help" }, {});
+  checkInbox();
 })();
