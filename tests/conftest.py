@@ -109,3 +109,10 @@ async def database(database_url, tmp_path):
     await db.start()
     yield db
     await db.close()
+
+
+async def stored(client, sql: str, params=()) -> list[tuple]:
+    """Rows as tuples, read through the running app's own database (SQLite or PostgreSQL)."""
+    from adapters.server import STORAGE
+
+    return [tuple(row.values()) for row in await client.server.app[STORAGE].db.fetchall(sql, params)]

@@ -2,9 +2,9 @@
 
 import asyncio
 import json
-import sqlite3
 import time
 
+from tests.conftest import stored
 from tests.fakes import slack_payloads as p
 from tests.slack.conftest import report_token, running, send
 
@@ -79,7 +79,7 @@ async def test_report_modal_errors_beside_the_field_then_files(slack, slack_api,
     status, out = await send(slack, p.view_submission({"what": "A manager posted client data", "urgency": "urgent"}, value=token))
     body = json.loads(out)
     assert body["response_action"] == "update" and "R-" in json.dumps(body["view"])
-    rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT urgency FROM reports").fetchall()
+    rows = await stored(slack, "SELECT urgency FROM reports")
     assert rows == [("urgent",)]
 
 
@@ -137,7 +137,7 @@ async def test_feedback_on_an_ephemeral_answer_is_stored_and_acknowledged(slack,
     assert status == 200
     [call] = await slack_api.wait_for("response_url")
     assert call.args["response_type"] == "ephemeral" and "Thanks" in call.args["text"]
-    rows = sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT topic, helpful FROM feedback").fetchall()
+    rows = await stored(slack, "SELECT topic, helpful FROM feedback")
     assert rows == [("monitoring", 1)]
 
 

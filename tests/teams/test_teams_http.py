@@ -4,10 +4,10 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 
 from bot.messages import Reply
+from tests.conftest import stored
 from tests.fakes import teams_activities as a
 from tests.teams.conftest import card_of, dialog_card, dialog_message, inputs_of, invoke, running, submit_data, text_of
 
@@ -58,7 +58,7 @@ async def test_report_opens_in_a_dialog_and_files_there(teams, connector, tmp_pa
     done = dialog_card(await invoke(teams, a.task_submit({**submit, "what": "A colleague posted customer emails", "urgency": "urgent"},
                                                           connector.url)))
     assert "R-" in text_of(done) and "follow-up code" in text_of(done)
-    assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT urgency FROM reports").fetchall() == [("urgent",)]
+    assert await stored(teams, "SELECT urgency FROM reports") == [("urgent",)]
     assert len(connector.delivered()) == 1  # only the launcher was ever a chat message
 
 
@@ -89,7 +89,7 @@ async def test_an_old_form_card_submitted_in_chat_runs_nothing(teams, connector,
     await teams.post("/api/messages", json=a.submit({"action_id": "report.submit", "value": "old-token", "what": "words"}, connector.url))
     [reply] = await connector.wait_for(1)
     assert "out of date" in reply["text"] and "R-" not in reply["text"]
-    assert sqlite3.connect(tmp_path / "smpolicy.db").execute("SELECT count(*) FROM reports").fetchone() == (0,)
+    assert await stored(teams, "SELECT count(*) FROM reports") == [(0,)]
 
 
 async def test_an_old_dialog_button_pressed_in_chat_answers_with_a_launcher_only(teams, connector):
@@ -122,8 +122,7 @@ async def test_install_welcomes_and_stores_the_reference_then_proactive_send(tea
     assert resp.status in (200, 201)
     [welcome] = await connector.wait_for(1)
     assert "I help you follow" in welcome["text"]
-    [(key, tenant, reference)] = sqlite3.connect(tmp_path / "smpolicy.db").execute(
-        "SELECT user_key, tenant_id, reference FROM teams_references").fetchall()
+    [(key, tenant, reference)] = await stored(teams, "SELECT user_key, tenant_id, reference FROM teams_references")
     assert key == "teams:" + a.TENANT + ":aad-user-1" and tenant == a.TENANT
     ref = json.loads(reference)
     assert ref["serviceUrl"] == connector.url and ref["conversation"]["id"] == "a:1personal-chat"
