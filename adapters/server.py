@@ -99,7 +99,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay,
-                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners))
+                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners),
+                    settings.case_ack_days, settings.case_feedback_days)
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
     app[STORAGE], app[METRICS], app[SETTINGS] = storage, metrics, settings
@@ -123,7 +124,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
 
     async def web_reviewers(app: web.Application) -> None:
         # After open_storage has started the database (cleanup_ctx runs before every on_startup handler).
-        await storage.reviewers.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
+        await storage.reviewers.set_reviewers("web", ["web:" + user for user in settings.web_reviewers],
+                                              {"web:" + user: user for user in settings.web_reviewers})
 
     async def make_codes(app: web.Application) -> None:
         # Follow-up codes are hashed ahead, so the first report of the day is no slower than any other action.
