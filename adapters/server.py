@@ -21,6 +21,7 @@ from adapters.metrics import Metrics
 from adapters.notifier import Destination, Notifier
 from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
+from adapters.web.console import cases as case_console
 from adapters.web.identity import WebIdentity
 from bot.owners import OwnerSettings
 from bot.policy.pack import PackError
@@ -136,6 +137,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     app.on_startup.append(make_codes)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity, bot.owners)])
     owners_edge.mount(app, bot.owners, identity, settings)
+    app.add_routes(case_console.routes(bot.review, identity))
     destinations: list[Destination] = []
     audiences: list[Audience] = []
     for channel in channels.enabled(settings, bot, storage):

@@ -286,8 +286,8 @@ class ReviewDesk:
     async def reviewer_action(self, incoming: Incoming) -> list[Reply]:
         ref, action, user = incoming.value, incoming.action_id, incoming.user_key
         if action == "case.open":
-            case = await self.open_case(user, ref)
-            return [Reply(case, private=True, dialog=True) if isinstance(case, str) else await self._case_reply(case)]
+            opened = await self.open_case(user, ref)
+            return [Reply(opened, private=True, dialog=True) if isinstance(opened, str) else await self._case_reply(opened)]
         refused = await self.access(user, ref)
         if refused:
             return [Reply(refused, private=True, dialog=True)]
