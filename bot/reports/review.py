@@ -147,15 +147,17 @@ class ReviewDesk:
                     "Tell the policy owners who run the bot.")
         return None if exists else f"There is no case {ref[:20]}."
 
-    async def open_case(self, user_key: str, ref: str) -> Case | str:
-        """The case for a reviewer who may read it (audited as read), else why not."""
+    async def open_case(self, user_key: str, ref: str, audit: bool = True) -> Case | str:
+        """The case for a reviewer who may read it (audited as read unless `audit` is False: the view shown
+        right after one of their actions), else why not."""
         refused = await self.access(user_key, ref)
         if refused:
             return refused
         case = await self.book.case(ref)
         if case is None:
             return f"There is no case {ref}."
-        await self.book.audit(user_key, "open", ref)
+        if audit:
+            await self.book.audit(user_key, "open", ref)
         return case
 
     async def assignable(self, ref: str) -> list[tuple[str, str]]:

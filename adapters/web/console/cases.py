@@ -37,7 +37,7 @@ DONE = {"acknowledge": "Acknowledged.", "review": "Review started.", "assign": "
         "message": "Message saved: the reporter reads it when they open the case with their code.", "note": "Note saved.",
         "close": "Case closed.", "reopen": "Case reopened.", "recuse": "You recused yourself: the case is kept from you now."}
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-           "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+           "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
 def _forbidden(why: str) -> web.HTTPForbidden:
@@ -130,10 +130,11 @@ class CaseConsole:
         ref = request.match_info["ref"]
         if not valid_ref(ref):
             raise web.HTTPNotFound()
-        case = await self.review.open_case(key, ref)
+        done = request.query.get("done", "")
+        # The page shown right after an action is not a new reading (the action is in the audit log already).
+        case = await self.review.open_case(key, ref, audit=done not in DONE)
         if isinstance(case, str):
             raise self._refusal(case, ref)
-        done = request.query.get("done", "")
         flash = f'<p class="flash" role="status">{escape(DONE[done])}</p>' if done in DONE else ""
         return self.html(flash + await self._case_html(case, key), f"Case {ref}", key)
 
