@@ -16,9 +16,16 @@ class Background:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self, _app=None) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        """Cancel the task and wait for it to end, cancelling again each second until it does: a cancel can be
+        lost (asyncio.wait_for before Python 3.12 returns the inner result when a cancel lands as that completes,
+        and psycopg_pool waits for a free connection with it), and the task would then run on forever."""
+        task = self._task
+        if task is None:
+            return
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1)
+        try:
+            task.result()
+        except asyncio.CancelledError:
+            pass

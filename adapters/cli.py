@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -282,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"smpolicy: {exc}", file=sys.stderr)
     except CliError as exc:
         print(f"smpolicy {name}: {exc}", file=sys.stderr)
-    except (StoreError, sqlite3.Error, OSError) as exc:  # sqlite3: the old store, until the quiz side has moved
+    except (StoreError, OSError) as exc:
         print(f"smpolicy {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"smpolicy {name}: interrupted", file=sys.stderr)

@@ -38,7 +38,7 @@ def open_storage(settings: Settings):
     try:
         return Storage.open(settings.db_path, settings.database_url or None)
     except DatabaseUnavailable as exc:
-        raise CliError(f"cannot open the database: {exc}") from None
+        raise CliError(str(exc)) from None
 
 
 def require_key(settings: Settings) -> None:
@@ -213,7 +213,7 @@ def cmd_quiz_send(args: argparse.Namespace, settings: Settings) -> int:
     try:
         app = create_app(settings)
     except DatabaseUnavailable as exc:
-        raise CliError(f"cannot open the database: {exc}") from None
+        raise CliError(str(exc)) from None
     scheduler = app[SCHEDULER]
     rid = args.round or round_id(time.time(), settings.timezone)
 

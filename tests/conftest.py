@@ -63,14 +63,14 @@ async def connector():
 
 
 @pytest.fixture
-async def client(tmp_path):
-    """The app (no platform configured) on loopback, real HTTP and SQLite."""
+async def client(tmp_path, database_url):
+    """The app (no platform configured) on loopback, real HTTP, on each backend (SQLite, then PostgreSQL)."""
     from aiohttp.test_utils import TestClient, TestServer
 
     from adapters.server import create_app
     from bot.settings import Settings
 
-    app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db"))
+    app = create_app(Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or ""))
     async with TestClient(TestServer(app)) as c:
         yield c
 

@@ -217,7 +217,7 @@ def test_a_wrong_key_or_a_file_that_is_not_a_database_is_one_line(tmp_path):
     line = one_line_error(smpolicy("reports", "list", env={"SMPOLICY_DB": str(tmp_path / "junk.db"), "SMPOLICY_REPORT_KEY": new_key()}))
     assert line.startswith("smpolicy reports list: cannot open the SQLite file") and "not a database" in line
     line = one_line_error(smpolicy("quiz", "stats", env={"SMPOLICY_DB": str(tmp_path / "junk.db")}))
-    assert line.startswith("smpolicy quiz stats: cannot open the database") and "not a database" in line
+    assert line.startswith("smpolicy quiz stats: cannot open the SQLite file") and "not a database" in line
 
 
 def test_reports_on_an_unreachable_postgresql_database_is_one_line(tmp_path):

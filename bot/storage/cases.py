@@ -343,7 +343,7 @@ class Cases:
         """Cases not yet announced whose time has come (and that no notifier holds a claim on)."""
         rows = await self.db.fetchall(
             "SELECT ref, category, urgency, notify_after FROM reports WHERE notified_at IS NULL AND COALESCE(notify_after, 0) <= ? "
-            "ORDER BY COALESCE(notify_after, 0), ref", [now])
+            "ORDER BY COALESCE(notify_after, 0), ref", [now])  # the same order on both backends (NULLs sort differently)
         return [DueCase(r["ref"], r["category"], r["urgency"], r["notify_after"]) for r in rows]
 
     async def claim(self, case: DueCase, now: float, until: float) -> NoticeClaim | None:

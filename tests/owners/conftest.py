@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from bot.store import Store
 
 from bot.messages import Incoming, Reply, incoming_action
 from bot.owners import OwnerSettings
@@ -43,7 +42,7 @@ def button(reply: Reply, action_id: str):
 async def owners_bot(pack, engine, database_url, tmp_path):
     storage = Storage.open(tmp_path / "smpolicy.db", database_url)
     await storage.start()
-    bot = build_bot(pack, engine, storage, Store(tmp_path / "smpolicy.db"), Sealer(b"k" * 32),
+    bot = build_bot(pack, engine, storage, Sealer(b"k" * 32),
                     owner_settings=OwnerSettings(web_owners=("owner@example.com",)))
     yield bot
     await bot.owners.settle()

@@ -23,10 +23,10 @@ CSVS = ["summary", "weeks", "guidelines", "gaps", "rounds", "hardest", "weakest"
 
 
 @pytest.fixture
-async def web(tmp_path):
-    app = create_app(settings_for(tmp_path, web_user_header=HEADER, owners=(OWNER,)))
+async def web(tmp_path, database_url):
+    app = create_app(settings_for(tmp_path, web_user_header=HEADER, owners=(OWNER,), database_url=database_url or ""))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        client.tmp = tmp_path
+        client.tmp, client.database_url = tmp_path, database_url
         client.bot_owners = None
         yield client
 
@@ -98,7 +98,7 @@ async def test_the_whole_loop_by_name_and_anonymously(web, log_lines):
     storage = web.server.app[STORAGE]
     await storage.db.execute("DELETE FROM owner_questions WHERE named = 1")
     await storage.db.checkpoint()
-    assert_nowhere([ASKER, "dana.lee", "Dana Lee"], web.tmp, log_lines.getvalue())
+    await assert_nowhere([ASKER, "dana.lee", "Dana Lee"], web.tmp, web.database_url, log_lines.getvalue())
 
 
 async def test_not_helpful_and_unknown_questions_show_up_in_gaps_and_can_be_dismissed(web):

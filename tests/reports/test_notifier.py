@@ -86,3 +86,28 @@ async def test_a_claim_left_by_a_dead_notifier_runs_out(replicas, pack):
     assert await survivor.announce_due() == 0 and sent == []  # held by the dead one
     clock.now = claim.until
     assert await survivor.announce_due() == 1 and sent == [ref]
+
+
+async def test_stopping_ends_a_notifier_that_lost_a_cancel():
+    """A cancel lost inside a library (Python 3.11's wait_for, which psycopg_pool waits for connections with) left
+    the notifier running and the server's shutdown waiting for it forever: stop cancels again until it ends."""
+    from adapters.background import Background
+
+    lost: list[int] = []
+
+    async def run() -> None:
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                if lost:
+                    raise
+                lost.append(1)  # swallowed, as a library can
+                asyncio.current_task().uncancel()
+
+    background = Background(run)
+    await background.start()
+    await asyncio.sleep(0)
+    stopping = asyncio.ensure_future(background.stop())
+    done, _ = await asyncio.wait([stopping], timeout=3)  # without the second cancel: never (the task sleeps on)
+    assert stopping in done and lost == [1] and background._task.cancelled()

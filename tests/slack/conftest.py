@@ -14,16 +14,17 @@ from tests.fakes.slack_payloads import SECRET, command
 
 
 @asynccontextmanager
-async def running(tmp_path, fake):
+async def running(tmp_path, fake, database_url: str | None = None):
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", slack_bot_token="xoxb-test-token",
-                        slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+                        slack_signing_secret=SECRET, slack_api_url=fake.api_url, database_url=database_url or "")
     async with TestClient(TestServer(create_app(settings))) as client:
         yield client
 
 
 @pytest.fixture
-async def slack(tmp_path, slack_api):
-    async with running(tmp_path, slack_api) as client:
+async def slack(tmp_path, slack_api, database_url):
+    """Slack over HTTP on each backend (SQLite, then a real PostgreSQL)."""
+    async with running(tmp_path, slack_api, database_url) as client:
         yield client
 
 

@@ -21,8 +21,9 @@ async def running(tmp_path, **settings):
 
 
 @pytest.fixture
-async def teams(tmp_path):
-    async with running(tmp_path) as client:
+async def teams(tmp_path, database_url):
+    """Teams over HTTP on each backend (SQLite, then a real PostgreSQL)."""
+    async with running(tmp_path, database_url=database_url or "") as client:
         yield client
 
 
