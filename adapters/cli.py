@@ -215,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "  smpolicy reports list\n  smpolicy reports show R-7KQ2M9\n  smpolicy reports export > cases.csv")
     reports_sub = reports.add_subparsers(dest="reports_command", required=True, metavar="SUBCOMMAND")
     listing = _command(reports_sub, "list", "open cases (and ones waiting for a reviewer destination)",
-                       "  smpolicy reports list\n  smpolicy reports list --all")
+                       "  smpolicy reports list\n  smpolicy reports list --all\n  smpolicy reports list --json")
     listing.add_argument("--all", action="store_true", help="closed cases too")
+    listing.add_argument("--json", action="store_true", help="a JSON list with both due dates and what is overdue")
     show = _command(reports_sub, "show", "one case: its words, messages and audit log", "  smpolicy reports show R-7KQ2M9")
     show.add_argument("ref", help="the case reference, e.g. R-7KQ2M9")
     export = _command(reports_sub, "export", "one CSV row per case, with a header (no reporter identity exists to export)",

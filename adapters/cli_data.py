@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
+import json
 import re
 import sys
 
@@ -60,7 +61,8 @@ def open_casebook(settings: Settings):
     except KeyError_ as exc:
         raise CliError(f"the report key is not usable: {exc}") from None
     storage = open_storage(settings)
-    return storage, CaseBook(storage.cases, storage.reviewers, sealer)
+    return storage, CaseBook(storage.cases, storage.reviewers, sealer, ack_days=settings.case_ack_days,
+                             feedback_days=settings.case_feedback_days)
 
 
 def _when(ts: float | None) -> str:
@@ -85,12 +87,25 @@ async def _reports(args: argparse.Namespace, settings: Settings, book) -> int:
     from bot.reports.crypto import TamperedError
 
     if args.reports_command == "list":
+        from bot.reports.cases import overdue
+
+        today = book.today()
         rows = await book.cases(include_closed=args.all)
+        late_first = sorted(rows, key=lambda r: (not overdue(r, today), r.feedback_due or "", r.ref))
+        if getattr(args, "json", False):
+            print(json.dumps([{"ref": r.ref, "status": r.status, "urgency": r.urgency, "guideline": r.category,
+                               "filed_utc": _when(r.created_at), "ack_due": r.ack_due, "feedback_due": r.feedback_due,
+                               "overdue": overdue(r, today), "assignee": r.assignee, "outcome": r.outcome,
+                               "announced": r.notified_at is not None} for r in late_first], indent=2))
+            return 0
         if not rows:
             print("no cases" if args.all else "no open cases")
-        for r in rows:
+        for r in late_first:
             pending = "" if r.notified_at else "  (not yet announced to reviewers)"
-            print(f"{r.ref}  {r.status:<9}  {r.urgency:<6}  {r.category:<28}  filed {_when(r.created_at)} UTC{pending}")
+            late = overdue(r, today)
+            flag = ("  OVERDUE: " + ", ".join("acknowledgement" if k == "ack" else "feedback" for k in late)) if late else ""
+            print(f"{r.ref}  {r.status:<12}  {r.urgency:<6}  {r.category:<28}  filed {_when(r.created_at)} UTC  "
+                  f"ack by {r.ack_due or '-'}  feedback by {r.feedback_due or '-'}{flag}{pending}")
         return 0
     if args.reports_command == "show":
         try:
@@ -100,14 +115,15 @@ async def _reports(args: argparse.Namespace, settings: Settings, book) -> int:
         if case is None:
             raise CliError(f"no case {args.ref}")
         print(f"{case.ref}  status {case.status}  urgency {case.urgency}  guideline {case.category}  "
-              f"filed {_when(case.created_at)} UTC" + (f"  outcome {case.outcome}" if case.outcome else ""))
+              f"filed {_when(case.created_at)} UTC  ack by {case.ack_due}  feedback by {case.feedback_due}"
+              + (f"  assigned to {case.assignee}" if case.assignee else "") + (f"  outcome {case.outcome}" if case.outcome else ""))
         for key, value in case.body.items():
             if value:
                 print(f"{key}: {value}")
         for m in case.messages:
             print(f"[{_when(m.at)}] {m.author}: {m.text}")
         for a in await book.audit_log(case.ref):
-            print(f"audit {_when(a.at)} {a.reviewer} {a.action}")
+            print(f"audit {_when(a.at)} {a.reviewer} {a.action}" + (f" {a.detail}" if a.detail else ""))
         return 0
     if args.reports_command == "export":
         counts = await book.message_counts()

@@ -21,6 +21,7 @@ from adapters.metrics import Metrics
 from adapters.notifier import Destination, Notifier
 from adapters.scheduler import QuizScheduler
 from adapters.web import api as web_api
+from adapters.web.console import cases as case_console
 from adapters.web.identity import WebIdentity
 from bot.owners import OwnerSettings
 from bot.policy.pack import PackError
@@ -99,7 +100,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay,
-                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners))
+                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners),
+                    settings.case_ack_days, settings.case_feedback_days)
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)
     app[STORAGE], app[METRICS], app[SETTINGS] = storage, metrics, settings
@@ -123,7 +125,8 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
 
     async def web_reviewers(app: web.Application) -> None:
         # After open_storage has started the database (cleanup_ctx runs before every on_startup handler).
-        await storage.reviewers.set_reviewers("web", ["web:" + user for user in settings.web_reviewers])
+        await storage.reviewers.set_reviewers("web", ["web:" + user for user in settings.web_reviewers],
+                                              {"web:" + user: user for user in settings.web_reviewers})
 
     async def make_codes(app: web.Application) -> None:
         # Follow-up codes are hashed ahead, so the first report of the day is no slower than any other action.
@@ -134,6 +137,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     app.on_startup.append(make_codes)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_page), *web_api.routes(core, identity, bot.owners)])
     owners_edge.mount(app, bot.owners, identity, settings)
+    app.add_routes(case_console.routes(bot.review, identity))
     destinations: list[Destination] = []
     audiences: list[Audience] = []
     for channel in channels.enabled(settings, bot, storage):

@@ -59,7 +59,7 @@ class FormField:
 
     name: str
     label: str
-    kind: Literal["text", "multiline", "choice"] = "text"
+    kind: Literal["text", "multiline", "choice", "choices"] = "text"  # choices: several of the options (comma-separated values)
     required: bool = False
     max_length: int = 500
     options: tuple[Option, ...] = ()

@@ -19,7 +19,7 @@ from bot.reports.cases import CaseBook
 from bot.reports.crypto import Hasher, Sealer
 from bot.reports.flow import ReportDesk
 from bot.reports.limits import Limits
-from bot.reports.review import ReviewDesk
+from bot.reports.review import CASE_ACTION_IDS, ReviewDesk
 from bot.storage import Storage
 
 
@@ -73,14 +73,16 @@ class Bot:
 
 
 def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hooks: Hooks | None = None,
-              notify_delay: float = 120, owner_settings: OwnerSettings | None = None) -> Bot:
+              notify_delay: float = 120, owner_settings: OwnerSettings | None = None, ack_days: int = 7,
+              feedback_days: int = 90) -> Bot:
     """The conversation core wired to the storage: answers, quizzes, reports, cases and feedback."""
     hooks = hooks or Hooks()
     quiz = QuizMaster(storage.quiz, pack, on_answer=hooks.quiz_answered)
     hasher = Hasher()
     limits = Limits()
-    desk = ReportDesk(storage.cases, sealer, pack, notify_delay=notify_delay, hasher=hasher, limits=limits)
-    cases = CaseBook(storage.cases, storage.reviewers, sealer)
+    desk = ReportDesk(storage.cases, sealer, pack, notify_delay=notify_delay, hasher=hasher, limits=limits,
+                      reviewers=storage.reviewers, ack_days=ack_days, feedback_days=feedback_days)
+    cases = CaseBook(storage.cases, storage.reviewers, sealer, ack_days=ack_days, feedback_days=feedback_days)
     review = ReviewDesk(cases, pack, hasher, limits)
     rounds = Rounds(storage.rounds, quiz, Leases(storage.leases))
     checker = Checker(pack)
@@ -140,9 +142,7 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
         Handler("report.submit", _action("report.submit"), desk.submit),
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
         Handler("reports.list", _either(_word("reports", "cases"), _action("reports.list")), review.list_cases),
-        Handler("case.review", _action("case.open", "case.ack", "case.write", "case.send", "case.close", "case.closed",
-                                       "case.reopen", "case.reopened"),
-                review.reviewer_action),
+        Handler("case.review", _action(*CASE_ACTION_IDS), review.reviewer_action),
         Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), review.lookup_form),
         Handler("case.verify", _action("case.verify"), review.verify),
         Handler("case.reply", _action("case.reply"), review.reply),

@@ -78,6 +78,8 @@ class Settings:
     report_key: str = _secret_field()
     report_notify_delay: float = 120
     report_retention_days: int = 365
+    case_ack_days: int = 7  # a case's acknowledgement is due this many days after its filing day
+    case_feedback_days: int = 90  # and feedback to its reporter this many days after it
     slack_review_channel: str = ""
     teams_admins: tuple[str, ...] = ()
     web_reviewers: tuple[str, ...] = ()
@@ -133,6 +135,8 @@ class Settings:
             raise SettingsError(f"SMPOLICY_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
         delay = _number(get("SMPOLICY_REPORT_NOTIFY_DELAY"), "SMPOLICY_REPORT_NOTIFY_DELAY", 120, 0, 86400)
         retention = int(_number(get("SMPOLICY_REPORT_RETENTION_DAYS"), "SMPOLICY_REPORT_RETENTION_DAYS", 365, 1, 36500, whole=True))
+        ack_days = int(_number(get("SMPOLICY_CASE_ACK_DAYS"), "SMPOLICY_CASE_ACK_DAYS", 7, 1, 365, whole=True))
+        feedback_days = int(_number(get("SMPOLICY_CASE_FEEDBACK_DAYS"), "SMPOLICY_CASE_FEEDBACK_DAYS", 90, 1, 3650, whole=True))
         http_timeout = _number(get("SMPOLICY_HTTP_TIMEOUT"), "SMPOLICY_HTTP_TIMEOUT", 10, 0.5, 120)
         schedule, timezone = get("SMPOLICY_QUIZ_SCHEDULE") or "0 10 * * MON", get("SMPOLICY_TIMEZONE") or "UTC"
         _check_schedule(schedule, timezone)
@@ -176,6 +180,7 @@ class Settings:
                    slack_bot_token=token, slack_signing_secret=secret, slack_app_token=app_token, slack_api_url=api_url,
                    teams_app_id=app_id, teams_app_password=get("MicrosoftAppPassword"), teams_app_type=app_type,
                    teams_tenant_id=tenant, report_notify_delay=delay, report_retention_days=retention,
+                   case_ack_days=ack_days, case_feedback_days=feedback_days,
                    slack_review_channel=get("SMPOLICY_SLACK_REVIEW_CHANNEL"), teams_admins=_list(get("SMPOLICY_TEAMS_ADMINS")),
                    web_reviewers=_list(get("SMPOLICY_WEB_REVIEWERS")), quiz_schedule=schedule, timezone=timezone,
                    slack_quiz_channel=get("SMPOLICY_SLACK_QUIZ_CHANNEL"), quiz_rounds=_switch(get("SMPOLICY_QUIZ_ROUNDS"), "SMPOLICY_QUIZ_ROUNDS"),

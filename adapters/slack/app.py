@@ -30,7 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import inbound, render
 from adapters.slack.clients import response_hook, web_client
-from adapters.slack.directory import active_humans, channel_members
+from adapters.slack.directory import active_humans, channel_members, display_names
 from adapters.slack.pacing import AdaptivePacer
 from adapters.slack.surfaces import FOLLOW_UP, PRIVATE_WORDS, SUGGESTED_PROMPTS, without_dialogs
 from adapters.slack.threads import ThreadContext
@@ -82,6 +82,7 @@ class SlackChannel:
         self._team_id = ""
         self._roster_at = 0.0
         self._roster_lock = asyncio.Lock()
+        self._named: set[str] = set()  # the members whose names were last read (read again when the channel changes)
         self.tasks: set[asyncio.Task] = set()
         self.threads = ThreadContext()
         self._register()
@@ -154,7 +155,10 @@ class SlackChannel:
             if not self._team_id:
                 self._team_id = (await self.client.auth_test())["team_id"]
             members = await channel_members(self.client, self.review_channel)
-            await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members])
+            names = await display_names(self.client, members) if set(members) != self._named else {}
+            self._named = set(members)
+            await self.reviewers.set_reviewers("slack", [inbound.user_key(self._team_id, m) for m in members],
+                                               {inbound.user_key(self._team_id, m): n for m, n in names.items()})
             self._roster_at = time.monotonic()
 
     # ---------------------------------------------------------------- weekly quiz rounds

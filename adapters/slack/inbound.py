@@ -113,6 +113,9 @@ def form_values(view: dict) -> dict[str, str]:
                 continue
             if element.get("type") == "static_select":
                 out[block_id] = str(_obj(element.get("selected_option")).get("value") or "")
+            elif element.get("type") == "multi_static_select":
+                chosen = element.get("selected_options") or []
+                out[block_id] = ",".join(str(_obj(o).get("value") or "") for o in chosen if isinstance(o, dict)) if isinstance(chosen, list) else ""
             else:
                 out[block_id] = str(element.get("value") or "")
     return out

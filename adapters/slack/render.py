@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -122,8 +123,12 @@ def modal(reply: Reply, note: str = "") -> dict:
         for piece in chunks(escape(text), MAX_SECTION) if text else []:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=piece)))
     for f in card.form:
-        element: StaticSelectElement | PlainTextInputElement
-        if f.kind == "choice":
+        element: StaticSelectElement | StaticMultiSelectElement | PlainTextInputElement
+        if f.kind == "choices":
+            element = StaticMultiSelectElement(action_id=f.name, placeholder=PlainTextObject(text=_plain(f.placeholder or "Choose", 150)),
+                                               options=[Option(text=PlainTextObject(text=_plain(o.label, 75)), value=o.value[:150])
+                                                        for o in f.options[:100]])
+        elif f.kind == "choice":
             element = StaticSelectElement(action_id=f.name, placeholder=PlainTextObject(text="Choose"),
                                           options=[Option(text=PlainTextObject(text=_plain(o.label, 75)), value=o.value[:150]) for o in f.options[:100]])
         else:

@@ -271,7 +271,7 @@ class TeamsChannel(TeamsActivityHandler):
             return 0
         tenant = destination["tenant_id"]
         keys = [f"teams:{tenant}:{m.aad_object_id or m.id}" for m in members]
-        await self.reviewers.set_reviewers("teams", keys)
+        await self.reviewers.set_reviewers("teams", keys, {f"teams:{tenant}:{m.aad_object_id or m.id}": m.name or "" for m in members})
         return len(keys)
 
     async def notify_reviewers(self, reply: Reply) -> None:

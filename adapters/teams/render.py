@@ -42,7 +42,10 @@ def _inputs(card: Card, values: dict[str, str], errors: dict[str, str]) -> list[
         common = {"id": field.name, "label": field.label, "isRequired": field.required}
         if field.required:
             common["errorMessage"] = f"{field.label} is required"
-        if field.kind == "choice":
+        if field.kind == "choices":  # Teams sends the chosen values comma-separated
+            element = {"type": "Input.ChoiceSet", **common, "style": "expanded", "isMultiSelect": True,
+                       "choices": [{"title": o.label, "value": o.value} for o in field.options]}
+        elif field.kind == "choice":
             element = {"type": "Input.ChoiceSet", **common, "style": "compact",
                        "choices": [{"title": o.label, "value": o.value} for o in field.options]}
             if values.get(field.name) in {o.value for o in field.options}:

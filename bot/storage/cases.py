@@ -5,12 +5,15 @@ stored time may say (the hour). The case's state rules are here, in SQL: each ch
 leave, and the row count says whether it happened, so two reviewers (or two replicas) pressing at once change a
 case once.
 
-    new ──acknowledge──▶ in_review ──close──▶ closed ──reopen──▶ in_review
-     └──────────────────close───────────────────┘
+    new ──acknowledge──▶ acknowledged ──start review──▶ in_review ──close (outcome)──▶ closed ──reopen──▶ in_review
+     └──────────────────────────────close────────────────────────────────┘
+
+Every move is one `UPDATE ... WHERE status IN (...)` built from `MOVES` below: the only place the rules are.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -18,9 +21,20 @@ from typing import Literal, cast
 from bot.storage.database import Database, Row
 from bot.storage.errors import DuplicateError
 
-CaseStatus = Literal["new", "in_review", "closed"]
-STATUSES: tuple[CaseStatus, ...] = ("new", "in_review", "closed")
+CaseStatus = Literal["new", "acknowledged", "in_review", "closed"]
+STATUSES: tuple[CaseStatus, ...] = ("new", "acknowledged", "in_review", "closed")
+OPEN_STATUSES: tuple[CaseStatus, ...] = ("new", "acknowledged", "in_review")
 Author = Literal["reporter", "reviewer", "note"]
+Move = Literal["acknowledge", "review", "close", "reopen"]
+# The case's state rules, all of them: a move's allowed starting states and where it leads.
+MOVES: dict[Move, tuple[tuple[CaseStatus, ...], CaseStatus]] = {
+    "acknowledge": (("new",), "acknowledged"),
+    "review": (("acknowledged",), "in_review"),
+    "close": (OPEN_STATUSES, "closed"),
+    "reopen": (("closed",), "in_review"),
+}
+ExclusionKind = Literal["kept", "recused"]  # kept from the case by its reporter, or recused themself
+ReminderKind = Literal["ack_soon", "ack_overdue", "feedback_soon", "feedback_overdue"]
 
 
 class DuplicateSubmission(DuplicateError):
@@ -45,6 +59,9 @@ class NewReport:
     ciphertext: str
     submission: str  # an HMAC of the form's one-time token, never the token
     notify_after: float
+    ack_due: str = ""  # YYYY-MM-DD (UTC): the filing day plus the acknowledgement days
+    feedback_due: str = ""  # the filing day plus the feedback days
+    kept_from: tuple[str, ...] = ()  # reviewer keys the reporter kept the case from
 
 
 @dataclass(frozen=True)
@@ -58,11 +75,16 @@ class CaseRow:
     created_at: float
     outcome: str | None
     notified_at: float | None
+    ack_due: str = ""
+    feedback_due: str = ""
+    assignee: str | None = None
+    replied: bool = False  # a reviewer has written to the reporter (the feedback the directive asks for)
 
     @classmethod
     def _from_row(cls, row: Row) -> CaseRow:
         return cls(row["ref"], row["category"], row["urgency"], cast(CaseStatus, row["status"]), row["created_at"],
-                   row["outcome"], row["notified_at"])
+                   row["outcome"], row["notified_at"], row["ack_due"] or "", row["feedback_due"] or "", row["assignee"],
+                   bool(row["replied"]))
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,7 @@ class AuditEntry:
     reviewer: str
     action: str
     ref: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,8 +139,18 @@ class NoticeClaim:
     was: float | None
 
 
-LISTED = "ref, category, urgency, status, created_at, outcome, notified_at"
+LISTED = ("ref, category, urgency, status, created_at, outcome, notified_at, ack_due, feedback_due, assignee, "
+          "EXISTS (SELECT 1 FROM report_messages m WHERE m.ref = reports.ref AND m.author = 'reviewer') AS replied")
 URGENT_FIRST = "CASE urgency WHEN 'urgent' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, created_at, ref"
+
+
+def _day(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts)) if ts is not None else ""
+
+
+def _purged_detail(row: Row) -> str:
+    return (f"filed {_day(row['created_at'])}; acknowledgement due {row['ack_due'] or ''}; feedback due {row['feedback_due'] or ''}; "
+            f"closed {_day(row['closed_at'])}; outcome {row['outcome'] or ''}")
 
 
 class Cases:
@@ -131,11 +164,16 @@ class Cases:
         must not be ordered among exactly timed ones). A submission filed already raises DuplicateSubmission; a
         reference already taken raises DuplicateError (the caller picks another)."""
         try:
-            await self.db.execute(
-                "INSERT INTO reports (ref, code_hash, code_salt, created_at, status, category, urgency, nonce, ciphertext, "
-                "submission, notified_at, notify_after) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, NULL, ?)",
-                [report.ref, report.code_hash, report.code_salt, report.created_at, report.category, report.urgency,
-                 report.nonce, report.ciphertext, report.submission, report.notify_after])
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO reports (ref, code_hash, code_salt, created_at, status, category, urgency, nonce, ciphertext, "
+                    "submission, notified_at, notify_after, ack_due, feedback_due) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                    [report.ref, report.code_hash, report.code_salt, report.created_at, report.category, report.urgency,
+                     report.nonce, report.ciphertext, report.submission, report.notify_after, report.ack_due or None,
+                     report.feedback_due or None])
+                if report.kept_from:
+                    await tx.executemany("INSERT INTO case_exclusions (ref, reviewer, kind) VALUES (?, ?, 'kept')",
+                                         [[report.ref, key] for key in dict.fromkeys(report.kept_from)])
         except DuplicateError:
             existing = await self.filed_as(report.submission)
             if existing is not None:
@@ -180,7 +218,7 @@ class Cases:
         into the database file at once (the WAL would order it among exactly timed writes)."""
         added = await self.db.execute(
             "INSERT INTO report_messages (ref, author, at, nonce, ciphertext) SELECT ref, ?, ?, ?, ? FROM reports "
-            "WHERE ref = ? AND status IN ('new', 'in_review')", [author, at, nonce, ciphertext, ref]) == 1
+            "WHERE ref = ? AND status IN ('new', 'acknowledged', 'in_review')", [author, at, nonce, ciphertext, ref]) == 1
         if author == "reporter":
             await self.db.checkpoint()
         return added
@@ -193,31 +231,94 @@ class Cases:
 
     # ---------------------------------------------------------------- the state rules
 
+    async def move(self, ref: str, move: Move, outcome: str | None = None, at: float | None = None) -> bool:
+        """Move a case by the rules in MOVES: True when it moved, False (nothing changed) when it was in no state
+        the move may leave (a stale button, a second Close, two reviewers at once). Closing sets the outcome and
+        time; reopening clears them."""
+        starts, target = MOVES[move]
+        marks = ", ".join("?" for _ in starts)
+        extra, params = "", []
+        if target == "closed":
+            extra, params = ", outcome = ?, closed_at = ?", [outcome, at]
+        elif move == "reopen":
+            extra = ", outcome = NULL, closed_at = NULL"
+        return await self.db.execute(f"UPDATE reports SET status = ?{extra} WHERE ref = ? AND status IN ({marks})",
+                                     [target, *params, ref, *starts]) == 1
+
     async def acknowledge(self, ref: str) -> bool:
-        """new -> in_review; False (nothing changed) from any other state, e.g. a stale button on a closed case."""
-        return await self.db.execute("UPDATE reports SET status = 'in_review' WHERE ref = ? AND status = 'new'", [ref]) == 1
+        """new -> acknowledged."""
+        return await self.move(ref, "acknowledge")
+
+    async def start_review(self, ref: str) -> bool:
+        """acknowledged -> in_review."""
+        return await self.move(ref, "review")
 
     async def close(self, ref: str, outcome: str, at: float) -> bool:
-        """new or in_review -> closed with an outcome; False when already closed (closed is final)."""
-        return await self.db.execute("UPDATE reports SET status = 'closed', outcome = ?, closed_at = ? "
-                                     "WHERE ref = ? AND status IN ('new', 'in_review')", [outcome, at, ref]) == 1
+        """Any open state -> closed with an outcome; False when already closed (closed is final)."""
+        return await self.move(ref, "close", outcome, at)
 
     async def reopen(self, ref: str) -> bool:
         """closed -> in_review, only when asked explicitly (the caller audits it with a reason)."""
-        return await self.db.execute("UPDATE reports SET status = 'in_review', outcome = NULL, closed_at = NULL "
-                                     "WHERE ref = ? AND status = 'closed'", [ref]) == 1
+        return await self.move(ref, "reopen")
+
+    async def assign(self, ref: str, reviewer: str | None) -> bool:
+        """Assign an open case to a reviewer (None: to nobody); never to one kept from it."""
+        return await self.db.execute(
+            "UPDATE reports SET assignee = ? WHERE ref = ? AND status IN ('new', 'acknowledged', 'in_review') "
+            "AND NOT EXISTS (SELECT 1 FROM case_exclusions e WHERE e.ref = reports.ref AND e.reviewer = ?)",
+            [reviewer, ref, reviewer or ""]) == 1
+
+    # ---------------------------------------------------------------- conflict of interest
+
+    async def exclude(self, ref: str, reviewer: str, kind: ExclusionKind) -> bool:
+        """Keep `reviewer` from a case (the reporter's choice, or a recusal), and unassign them; False when they
+        were kept from it already or the case is gone."""
+        async with self.db.transaction() as tx:
+            added = await tx.execute("INSERT INTO case_exclusions (ref, reviewer, kind) SELECT ref, ?, ? FROM reports WHERE ref = ? "
+                                     "ON CONFLICT (ref, reviewer) DO NOTHING", [reviewer, kind, ref]) == 1
+            await tx.execute("UPDATE reports SET assignee = NULL WHERE ref = ? AND assignee = ?", [ref, reviewer])
+        return added
+
+    async def is_excluded(self, ref: str, reviewer: str) -> bool:
+        return await self.db.fetchone("SELECT 1 AS yes FROM case_exclusions WHERE ref = ? AND reviewer = ?", [ref, reviewer]) is not None
+
+    async def excluded_refs(self, reviewer: str) -> set[str]:
+        """The cases `reviewer` is kept from."""
+        return {r["ref"] for r in await self.db.fetchall("SELECT ref FROM case_exclusions WHERE reviewer = ?", [reviewer])}
+
+    async def exclusions(self, ref: str) -> dict[str, str]:
+        """Reviewer key -> kind ("kept" or "recused") of everyone kept from a case."""
+        rows = await self.db.fetchall("SELECT reviewer, kind FROM case_exclusions WHERE ref = ? ORDER BY reviewer", [ref])
+        return {r["reviewer"]: r["kind"] for r in rows}
+
+    # ---------------------------------------------------------------- deadline reminders
+
+    async def claim_reminder(self, ref: str, kind: ReminderKind, at: float) -> bool:
+        """This process's turn to send the `kind` reminder of `ref`: one INSERT, so of several notifiers on one
+        database (and across restarts) exactly one ever gets it; False when it was claimed (or sent) already."""
+        return await self.db.execute("INSERT INTO case_reminders (ref, kind, at) VALUES (?, ?, ?) ON CONFLICT (ref, kind) DO NOTHING",
+                                     [ref, kind, at]) == 1
+
+    async def release_reminder(self, ref: str, kind: ReminderKind, at: float) -> None:
+        """A reminder's send failed everywhere: give the claim back so the next tick tries again."""
+        await self.db.execute("DELETE FROM case_reminders WHERE ref = ? AND kind = ? AND at = ?", [ref, kind, at])
+
+    async def reminders(self, ref: str) -> list[str]:
+        """The kinds of reminder sent for a case."""
+        return [r["kind"] for r in await self.db.fetchall("SELECT kind FROM case_reminders WHERE ref = ? ORDER BY kind", [ref])]
 
     # ---------------------------------------------------------------- audit
 
-    async def audit(self, at: float, reviewer: str, action: str, ref: str) -> None:
-        await self.db.execute("INSERT INTO audit (at, reviewer, action, ref) VALUES (?, ?, ?, ?)", [at, reviewer, action, ref])
+    async def audit(self, at: float, reviewer: str, action: str, ref: str, detail: str = "") -> None:
+        await self.db.execute("INSERT INTO audit (at, reviewer, action, ref, detail) VALUES (?, ?, ?, ?, ?)",
+                              [at, reviewer, action, ref, detail or None])
 
     async def audit_log(self, ref: str | None = None) -> list[AuditEntry]:
         if ref:
-            rows = await self.db.fetchall("SELECT at, reviewer, action, ref FROM audit WHERE ref = ? ORDER BY id", [ref])
+            rows = await self.db.fetchall("SELECT at, reviewer, action, ref, detail FROM audit WHERE ref = ? ORDER BY id", [ref])
         else:
-            rows = await self.db.fetchall("SELECT at, reviewer, action, ref FROM audit ORDER BY id")
-        return [AuditEntry(r["at"], r["reviewer"], r["action"], r["ref"]) for r in rows]
+            rows = await self.db.fetchall("SELECT at, reviewer, action, ref, detail FROM audit ORDER BY id")
+        return [AuditEntry(r["at"], r["reviewer"], r["action"], r["ref"], r["detail"] or "") for r in rows]
 
     # ---------------------------------------------------------------- reporter follow-up
 
@@ -268,7 +369,7 @@ class Cases:
         session; how many cases this call deleted. Safe when several processes purge at once: the cases are
         locked (PostgreSQL) or the database is (SQLite), so each is deleted once and a case reopened meanwhile
         is kept whole. A transaction is opened only when there is a case to delete (most days there is none)."""
-        due = "SELECT ref FROM reports WHERE status = 'closed' AND closed_at < ? ORDER BY ref"
+        due = "SELECT ref, created_at, closed_at, outcome, ack_due, feedback_due FROM reports WHERE status = 'closed' AND closed_at < ? ORDER BY ref"
         deleted = 0
         if await self.db.fetchone(due, [closed_before]):
             lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
@@ -276,7 +377,15 @@ class Cases:
                 for row in await tx.fetchall(due + lock, [closed_before]):
                     await tx.execute("DELETE FROM report_messages WHERE ref = ?", [row["ref"]])
                     await tx.execute("DELETE FROM case_sessions WHERE ref = ?", [row["ref"]])
-                    deleted += await tx.execute("DELETE FROM reports WHERE ref = ? AND status = 'closed'", [row["ref"]])
+                    await tx.execute("DELETE FROM case_exclusions WHERE ref = ?", [row["ref"]])
+                    await tx.execute("DELETE FROM case_reminders WHERE ref = ?", [row["ref"]])
+                    gone = await tx.execute("DELETE FROM reports WHERE ref = ? AND status = 'closed'", [row["ref"]])
+                    if gone:
+                        # The audit log of a purged case keeps its reference, dates and outcome: who did what goes.
+                        await tx.execute("DELETE FROM audit WHERE ref = ?", [row["ref"]])
+                        await tx.execute("INSERT INTO audit (at, reviewer, action, ref, detail) VALUES (?, '', 'purged', ?, ?)",
+                                         [now - now % 3600, row["ref"], _purged_detail(row)])
+                    deleted += gone
         await self.db.execute("DELETE FROM case_sessions WHERE expires < ?", [now])
         await self.db.execute("DELETE FROM code_failures")  # no longer written: old per-case records go
         return deleted

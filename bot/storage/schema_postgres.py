@@ -69,4 +69,16 @@ MIGRATIONS: list[str] = [
     CREATE TABLE content_suggestions (id TEXT PRIMARY KEY, day TEXT, question TEXT, verdict TEXT, answer TEXT,
         section TEXT, source TEXT, status TEXT);
     """,
+    # 9: case deadlines, assignment, exclusions (conflict of interest), reminders sent, reviewers' names, audit
+    # details; old cases get the default due dates (the old statuses keep their meaning)
+    f"""
+    ALTER TABLE reports ADD COLUMN ack_due TEXT, ADD COLUMN feedback_due TEXT, ADD COLUMN assignee TEXT;
+    UPDATE reports SET ack_due = to_char(to_timestamp(created_at) AT TIME ZONE 'UTC' + interval '7 days', 'YYYY-MM-DD'),
+        feedback_due = to_char(to_timestamp(created_at) AT TIME ZONE 'UTC' + interval '90 days', 'YYYY-MM-DD');
+    CREATE TABLE case_exclusions (ref TEXT, reviewer TEXT, kind TEXT, PRIMARY KEY (ref, reviewer));
+    CREATE TABLE case_reminders (ref TEXT, kind TEXT, at {TIME}, PRIMARY KEY (ref, kind));
+    ALTER TABLE reviewers ADD COLUMN name TEXT;
+    ALTER TABLE audit ADD COLUMN detail TEXT;
+    CREATE INDEX idx_audit_ref ON audit (ref);
+    """,
 ]

@@ -91,4 +91,22 @@ def _v8(db: sqlite_utils.Database) -> None:
                                       "source": str, "status": str}, pk="id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    # Case handling to the Whistleblowing Directive (bot/storage/cases.py): due dates fixed at filing (days, UTC),
+    # who a case is assigned to, reviewers kept from a case (by the reporter or recused), the reminders sent (one
+    # row per case and kind: claimed by inserting it), reviewers' names (the report form offers them), a detail
+    # per audit entry. Statuses: the old ones keep their meaning ("in_review" was reached by acknowledging, so its
+    # acknowledgement is done); "acknowledged" is new. Old cases get the default due dates (7 and 90 days).
+    db.table("reports").add_column("ack_due", str)
+    db.table("reports").add_column("feedback_due", str)
+    db.table("reports").add_column("assignee", str)
+    db.execute("UPDATE reports SET ack_due = date(created_at, 'unixepoch', '+7 days'), "
+               "feedback_due = date(created_at, 'unixepoch', '+90 days')")
+    db.table("case_exclusions").create({"ref": str, "reviewer": str, "kind": str}, pk=("ref", "reviewer"))
+    db.table("case_reminders").create({"ref": str, "kind": str, "at": float}, pk=("ref", "kind"))
+    db.table("reviewers").add_column("name", str)
+    db.table("audit").add_column("detail", str)
+    db.table("audit").create_index(["ref"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]

@@ -154,6 +154,9 @@ class FakeSlack:
             return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
         if method == "users.list":
             return {"ok": True, "members": self.users, "response_metadata": {"next_cursor": ""}}
+        if method == "users.info":
+            found = [u for u in self.users if u.get("id") == args.get("user")]
+            return {"ok": True, "user": found[0]} if found else {"ok": False, "error": "user_not_found"}
         if method == "conversations.history":
             return {"ok": True, "messages": list(reversed(self.messages.get(args.get("channel", ""), [])))}
         if method == "conversations.members":

@@ -76,8 +76,14 @@ def block_action(action_id: str, value: str, user: str = "U100", channel: str | 
 def view_submission(values: dict[str, str], action_id: str = "report.submit", value: str = "tok-1", user: str = "U100",
                     callback_id: str = "smpolicy.form"):
     private_metadata = json.dumps({"action_id": action_id, "value": value})
-    state = {name: {name: ({"type": "static_select", "selected_option": {"value": v}} if name in ("where", "section", "urgency", "outcome")
-                           else {"type": "plain_text_input", "value": v})} for name, v in values.items()}
+    def element(name: str, v: str) -> dict:
+        if name == "exclude":  # a multiple choice: comma-separated values here, selected options in the payload
+            return {"type": "multi_static_select", "selected_options": [{"value": x} for x in v.split(",") if x]}
+        if name in ("where", "section", "urgency", "outcome", "reviewer"):
+            return {"type": "static_select", "selected_option": {"value": v}}
+        return {"type": "plain_text_input", "value": v}
+
+    state = {name: {name: element(name, v)} for name, v in values.items()}
     return interactive({"type": "view_submission", "team": {"id": TEAM, "domain": "acme"}, "user": {"id": user, "team_id": TEAM},
                         "api_app_id": "A1", "token": "legacy", "trigger_id": "123.456.def",
                         "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,

@@ -57,12 +57,13 @@ async def test_teams_report_notify_review_and_follow_up_all_in_dialogs(tmp_path,
         assert dialog_message(refused) == "Only the designated reviewers can see reports."
         view = dialog_card(await invoke(client, channel(a.task_fetch(open_case, connector.url, **REVIEWER))))
         assert WORDS in text_of(view) and "Status" in text_of(view)
-        assert [x["title"] for x in view["actions"]] == ["Acknowledge", "Write to reporter", "Close case"]
+        assert [x["title"] for x in view["actions"]] == ["Acknowledge", "Write to reporter", "Add a note", "Assign", "Close case",
+                                                         "Recuse myself"]
         assert all("msteams" not in x["data"] for x in view["actions"])  # inside a dialog, buttons submit into it
 
-        # Acknowledge: the next card of the dialog is the case, now in review.
+        # Acknowledge: the next card of the dialog is the case, now acknowledged.
         acked = dialog_card(await invoke(client, channel(a.task_submit(submit_data(view, "Acknowledge"), connector.url, **REVIEWER))))
-        assert f"Case {ref} is now in review." in text_of(acked) and "in_review" in text_of(acked)
+        assert f"Case {ref} is acknowledged." in text_of(acked) and "acknowledged" in text_of(acked)
 
         # Write to the reporter: a form in the dialog, then a message that closes it.
         write = dialog_card(await invoke(client, channel(a.task_submit(submit_data(acked, "Write to reporter"), connector.url, **REVIEWER))))

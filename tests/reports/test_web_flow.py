@@ -65,6 +65,7 @@ async def test_web_report_review_and_follow_up(tmp_path, database_url, other_con
         [case] = await act(client, REVIEWER, "case.open", ref)
         assert "client's invoices" in case["card"]["body"] and dict(case["card"]["fields"])["Status"] == "new"
         await act(client, REVIEWER, "case.ack", ref)
+        await act(client, REVIEWER, "case.start", ref)
         [write] = await act(client, REVIEWER, "case.write", ref)
         assert write["card"]["form"][0]["name"] == "message"
         await act(client, REVIEWER, "case.send", ref, {"message": "Thanks. Do you have a link to the post?"})
@@ -88,7 +89,7 @@ async def test_web_report_review_and_follow_up(tmp_path, database_url, other_con
         assert "closed" in view["card"]["body"] and not view["card"]["form"]
 
     audit = await other_connection.fetchall("SELECT reviewer, action, ref FROM audit ORDER BY id")
-    assert [a["action"] for a in audit] == ["list", "open", "acknowledge", "message", "open", "close:action_taken"]
+    assert [a["action"] for a in audit] == ["list", "open", "acknowledge", "start-review", "message", "open", "close:action_taken"]
     assert {a["reviewer"] for a in audit} == {"web:" + REVIEWER}
     await assert_nowhere([REPORTER], tmp_path, database_url, log_lines.getvalue())
 

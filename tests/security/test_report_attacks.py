@@ -125,7 +125,7 @@ async def test_a_stale_acknowledge_does_not_reopen_a_closed_case(web):
     [form] = await act(web, REVIEWER, "case.reopen", ref)
     assert form["card"]["form"][0]["name"] == "reason"
     [done, case] = await act(web, REVIEWER, "case.reopened", ref, {"reason": "new evidence"})
-    assert "open again" in done["text"] and "Internal note: Reopened: new evidence" in case["text"]
+    assert "open again" in done["text"] and "Internal notes (reviewers only):\n- Reopened: new evidence" in case["text"]
     assert await rows(web, "SELECT status, outcome FROM reports") == [("in_review", None)]
     [view] = await act(web, "reporter", "case.verify", "-", {"ref": ref, "code": code})
     assert "new evidence" not in view["text"]

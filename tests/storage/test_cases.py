@@ -64,7 +64,10 @@ async def test_the_state_rules_are_enforced_by_the_row_count(storage):
     cases = storage.cases
     await cases.add(report("R-AAAAAA"))
     assert not await cases.reopen("R-AAAAAA")  # only a closed case reopens
+    assert not await cases.start_review("R-AAAAAA")  # new -> in_review skips the acknowledgement: refused
     assert await cases.acknowledge("R-AAAAAA") and not await cases.acknowledge("R-AAAAAA")
+    assert await cases.status("R-AAAAAA") == "acknowledged"
+    assert await cases.start_review("R-AAAAAA") and not await cases.start_review("R-AAAAAA")
     assert await cases.status("R-AAAAAA") == "in_review"
     assert await cases.close("R-AAAAAA", "no_violation", NOW) and not await cases.close("R-AAAAAA", "other", NOW)
     assert not await cases.acknowledge("R-AAAAAA")

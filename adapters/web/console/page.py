@@ -53,15 +53,24 @@ button.quiet { background: transparent; color: var(--fg); border-color: var(--li
 form.inline { display: inline; }
 details { margin: 6px 0; } summary { cursor: pointer; color: var(--accent); }
 ul { padding-left: 20px; } li { overflow-wrap: anywhere; }
+.late { color: var(--not_allowed); font-weight: 600; }
+.flash { background: var(--card); border: 1px solid var(--accent); border-radius: 10px; padding: 8px 12px; }
+.flash.bad { border-color: var(--not_allowed); }
+.actions { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
+.actions article { margin: 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 """
 
 
-def layout(title: str, body: str, user: str, active: str, since: str = "") -> str:
-    links = "".join(f'<a href="{path}"{" aria-current=page" if name == active else ""}>{label}</a>' for name, path, label in PAGES)
+def layout(title: str, body: str, user: str, active: str, since: str = "", heading: str = "Policy owners' console",
+           pages: list[tuple[str, str, str]] | None = None) -> str:
+    links = "".join(f'<a href="{path}"{" aria-current=page" if name == active else ""}>{label}</a>' for name, path, label in
+                    (PAGES if pages is None else pages))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · smpolicy console</title><style>{STYLE}</style></head>
-<body><header><h1>Policy owners' console: {escape(title)}</h1><span class="who">Signed in as {escape(user)}</span></header>
+<body><header><h1>{escape(heading)}: {escape(title)}</h1><span class="who">Signed in as {escape(user)}</span></header>
 <nav aria-label="Console pages">{links}</nav>
 <main>
 {body}

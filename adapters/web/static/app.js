@@ -232,7 +232,10 @@
       form.appendChild(el("label", { htmlFor: id, textContent: f.label + (f.required ? " *" : "") }));
       let field;
       if (f.kind === "multiline") field = el("textarea", { rows: 4 });
-      else if (f.kind === "choice") {
+      else if (f.kind === "choices") {
+        field = el("select", { multiple: true, size: Math.min(6, Math.max(2, f.options.length)) });
+        f.options.forEach((o) => field.appendChild(el("option", { value: o.value, textContent: o.label })));
+      } else if (f.kind === "choice") {
         field = el("select");
         field.appendChild(el("option", { value: "", textContent: "(choose)" }));
         f.options.forEach((o) => field.appendChild(el("option", { value: o.value, textContent: o.label })));
@@ -249,7 +252,7 @@
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const values = {};
-      new FormData(form).forEach((v, k) => { values[k] = String(v); });
+      new FormData(form).forEach((v, k) => { values[k] = k in values ? values[k] + "," + String(v) : String(v); });
       form.querySelectorAll(".error").forEach((e) => { e.textContent = ""; });
       panelForm = form;
       submit.disabled = true;
