@@ -350,6 +350,21 @@ class OwnersDesk:
                     buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
         return Reply(f"A question for the policy owners ({question.id}): {question.question}", card)
 
+    def question_notice(self, question: OwnerQuestion) -> Reply:
+        """The notice in an owners' channel (Slack, Teams), bare like a review notice: the reference, what the bot
+        said and the guideline, and Answer; the words only in the answer form. The asker's name only when they
+        asked by name; of an anonymous asker nothing, not even the channel they asked in."""
+        fields = [("Asked by", question.asker_name or "someone"), ("Asked in", question.channel)] if question.named else []
+        if question.verdict:
+            fields.append(("The bot said", VERDICT_LABELS.get(question.verdict, question.verdict)))
+        if question.section:
+            fields.append(("Guideline", self.pack.section(question.section).title))
+        how = "by name" if question.named else "anonymously"
+        body = f"Someone asked the policy owners a question {how}. Press Answer to read it and reply."
+        card = Card(title=f"Question for the policy owners ({question.id})", body=body, fields=tuple(fields),
+                    buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
+        return Reply(f"A question for the policy owners ({question.id}), asked {how}.", card)
+
     def answer_form(self, question: OwnerQuestion) -> Reply:
         verdicts = tuple(Option(label, key) for key, label in VERDICT_LABELS.items())
         sections = tuple(Option(s.title, s.id) for s in self.pack.sections.values() if "." not in s.id)
@@ -474,7 +489,7 @@ class OwnersDesk:
             return
         for announce in self.announcers:
             try:
-                await announce(self.question_card(question))
+                await announce(self.question_notice(question))
             except Exception as exc:  # the console lists it anyway
                 log.error("owners' channel notice failed", extra={"error": type(exc).__name__})
 

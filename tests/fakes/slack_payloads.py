@@ -76,7 +76,7 @@ def block_action(action_id: str, value: str, user: str = "U100", channel: str | 
 def view_submission(values: dict[str, str], action_id: str = "report.submit", value: str = "tok-1", user: str = "U100",
                     callback_id: str = "smpolicy.form"):
     private_metadata = json.dumps({"action_id": action_id, "value": value})
-    state = {name: {name: ({"type": "static_select", "selected_option": {"value": v}} if name in ("where", "section", "urgency", "outcome")
+    state = {name: {name: ({"type": "static_select", "selected_option": {"value": v}} if name in ("where", "section", "urgency", "outcome", "verdict", "add", "who")
                            else {"type": "plain_text_input", "value": v})} for name, v in values.items()}
     return interactive({"type": "view_submission", "team": {"id": TEAM, "domain": "acme"}, "user": {"id": user, "team_id": TEAM},
                         "api_app_id": "A1", "token": "legacy", "trigger_id": "123.456.def",
