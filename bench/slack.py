@@ -4,7 +4,8 @@
 in this process (no Web API call is expected: the answer goes back in the acknowledgement). The bare
 baseline (`bench/bare_server.py`) reads the same body and answers an empty 200; a second baseline also
 verifies the Slack signature (the least a correct endpoint does). 3 rounds each,
-alternating; 100 concurrent clients; 2,000 requests a round. Reports requests/s (ratio) and ack p99.
+alternating; 100 concurrent clients; 2,000 requests a round. Reports requests/s (ratio), ack p99 and the
+server's CPU time per command (all its threads, from /proc: steadier than the rate on a shared machine).
 With --pin both servers share one core and the load generator has the other.
 
     python -m bench.slack [--requests 2000] [--concurrency 100] [--pin]
@@ -48,11 +49,16 @@ async def run(args) -> None:
     rounds: dict[str, list[dict]] = {"smpolicy": [], "bare": [], "bare+signature": []}
     urls = {"smpolicy": f"http://127.0.0.1:{ours_port}/slack/events", "bare": f"http://127.0.0.1:{bare_port}/slack/events",
             "bare+signature": f"http://127.0.0.1:{bare_port}/slack/verified"}
+    cpu: list[float] = []
     try:
         await run_load(f"http://127.0.0.1:{ours_port}/slack/events", command, 200, 10)  # warm up
         for _ in range(3):
             for name, url in urls.items():
+                before = cpu_seconds(ours.pid)
                 rounds[name].append(await run_load(url, command, args.requests, args.concurrency))
+                if name == "smpolicy":
+                    await asyncio.sleep(0.5)  # the answer events of the round are written (0.2 s batches)
+                    cpu.append((cpu_seconds(ours.pid) - before) / rounds[name][-1]["n"] * 1e6)
         memory = rss_mb(ours.pid)
     finally:
         for proc in (ours, bare):
@@ -67,7 +73,18 @@ async def run(args) -> None:
     for base in ("bare", "bare+signature"):
         ratio = median([r["rps"] for r in rounds["smpolicy"]]) / median([r["rps"] for r in rounds[base]])
         print(f"ratio smpolicy/{base} commands per second: {ratio:.2f} (target >= 0.3 against bare)")
+    print(f"server CPU per command: {median(cpu):.0f} us (median of {len(cpu)} rounds: {', '.join(f'{c:.0f}' for c in cpu)})")
     print(f"server RSS after: {memory:.0f} MB")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, all threads (Linux /proc; NaN elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

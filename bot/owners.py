@@ -16,11 +16,12 @@ only when the person asks by name. Words are scrubbed (bot/scrub.py) before they
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import secrets
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ EVENT_PREFIX = "ev-"
 WORDS_CACHE = 10_000  # scrubbed words of recent answers, in memory only, for a later Not helpful or Ask
 WORDS_SECONDS = 24 * 3600
 BATCH_SECONDS = 0.2
+QUEUE_LIMIT = 50_000  # answers waiting to be written: about 10 MB, a minute at a high rate
 ASK_LABEL = "Ask the policy owners"
 BY_NAME, ANONYMOUS = "name", "anonymous"
 
@@ -79,36 +81,83 @@ class Delivery:
 
 
 class Recorder:
-    """Counts every answer. `record` is synchronous and cheap (the reply is not held up): the event joins a
-    batch that a task writes a moment later; a failed write is logged and dropped (counts, not records)."""
+    """Counts every answer. `record` only appends a tuple to a bounded queue (the reply is not held up): one
+    drainer task, started when the queue gets its first entry and ended when it is empty, builds the events
+    (day, scrubbing, the nearest situation) and writes them in batches. A failed write is logged and dropped
+    (counts, not records); so is an answer that finds the queue full (the database has been down a while)."""
 
-    def __init__(self, insights: Insights, engine: Engine, keep_words: bool, clock: Callable[[], float] = time.time):
-        self.insights, self.engine, self.keep_words, self.clock = insights, engine, keep_words, clock
-        self.pending: list[AnswerEvent] = []
+    def __init__(self, insights: Insights, engine: Engine, keep_words: bool, clock: Callable[[], float] = time.time,
+                 limit: int = QUEUE_LIMIT):
+        self.insights, self.engine, self.keep_words, self.clock, self.limit = insights, engine, keep_words, clock, limit
+        # recorded, not yet made into events: (event id, at, channel, words, names, answer), never who or where
+        self.queue: deque[tuple[str, float, str, str, tuple[str, ...], Answer]] = deque()
+        self.pending: list[AnswerEvent] = []  # events, not yet written
         # event id -> (at, (scrubbed words, gap)) or, not scrubbed until needed, (at, (text, names, gap)): memory only
         self.words: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
-        self._flushing: asyncio.Task | None = None
-        self.tasks: set[asyncio.Task] = set()
+        self._drainer: asyncio.Task | None = None
+        self._writing = asyncio.Lock()
+        self._ids: list[str] = []
+        self._day: tuple[int, str] = (-1, "")
         self.failed = 0
 
     def record(self, incoming: Incoming, answer: Answer) -> str:
-        """Queue the event of one answer; its opaque id (for the answer's buttons). Words are scrubbed only when
-        kept (unknown, unsure) or later asked for (Not helpful, Ask the owners): most answers cost no scrubbing."""
-        event_id = EVENT_PREFIX + secrets.token_urlsafe(12)
-        gap = answer.topic or ""
-        kept = None
-        if answer.kind != "smalltalk":
-            if needs_owner(answer):
-                words = scrub(incoming.text, incoming.names)
-                gap = gap or self.nearest(words)
-                self._remember(event_id, (words, gap))
-                kept = words if self.keep_words else None
-            else:
-                self._remember(event_id, (incoming.text, incoming.names, gap))
-        self.pending.append(AnswerEvent(event_id, today(self.clock), incoming.channel, answer.verdict, answer.kind,
-                                        answer.topic or "", answer.section or "", band(answer.confidence), kept, gap))
-        self._schedule()
+        """Queue one answer; its opaque event id (for the answer's buttons). Nothing else happens here."""
+        event_id = self._ids.pop() if self._ids else self._more_ids()
+        if len(self.queue) >= self.limit:
+            self.failed += 1
+            if self.failed % 1000 == 1:
+                log.error("answer events dropped: the queue is full", extra={"count": self.failed})
+            return event_id
+        self.queue.append((event_id, self.clock(), incoming.channel, incoming.text, incoming.names, answer))
+        if self._drainer is None:
+            self._start_drainer()
         return event_id
+
+    def _more_ids(self) -> str:
+        """Opaque ids (96 random bits each, as secrets.token_urlsafe(12)) drawn 256 at a time: one system call."""
+        raw = secrets.token_bytes(12 * 256)
+        self._ids = [EVENT_PREFIX + base64.urlsafe_b64encode(raw[i:i + 12]).decode() for i in range(0, len(raw), 12)]
+        return self._ids.pop()
+
+    def _start_drainer(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous caller): drained by the next async one
+        self._drainer = loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue or self.pending:
+                await asyncio.sleep(BATCH_SECONDS)
+                await self.flush()
+        finally:
+            self._drainer = None
+
+    def _prepare(self) -> None:
+        """Make the queued answers into events and remember their words (scrubbed only when kept: most answers
+        cost no scrubbing)."""
+        queue = self.queue
+        while queue:
+            event_id, at, channel, text, names, answer = queue.popleft()
+            gap = answer.topic or ""
+            kept = None
+            if answer.kind != "smalltalk":
+                if needs_owner(answer):
+                    words = scrub(text, names)
+                    gap = gap or self.nearest(words)
+                    self._remember(event_id, at, (words, gap))
+                    kept = words if self.keep_words else None
+                else:
+                    self._remember(event_id, at, (text, names, gap))
+            self.pending.append(AnswerEvent(event_id, self._today(at), channel, answer.verdict, answer.kind,
+                                            answer.topic or "", answer.section or "", band(answer.confidence), kept, gap))
+
+    def _today(self, at: float) -> str:
+        number = int(at // 86400)
+        if self._day[0] != number:
+            self._day = (number, today(lambda: at))
+        return self._day[1]
 
     def nearest(self, words: str) -> str:
         """The nearest listed situation of a question the engine did not answer: what groups similar gaps."""
@@ -122,15 +171,15 @@ class Recorder:
         score, index = max(topics)
         return self.engine.pack.topics[index].id if score > 0 else ""
 
-    def _remember(self, event_id: str, entry: tuple) -> None:
+    def _remember(self, event_id: str, at: float, entry: tuple) -> None:
+        self.words[event_id] = (at, entry)
         now = self.clock()
-        self.words[event_id] = (now, entry)
-        if len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS:
-            while self.words and (len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS):
-                self.words.popitem(last=False)
+        while self.words and (len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS):
+            self.words.popitem(last=False)
 
     def recent_words(self, event_id: str) -> tuple[str, str] | None:
         """The scrubbed words and gap of a recent answer (memory only: gone after a day or a restart)."""
+        self._prepare()
         hit = self.words.get(event_id)
         if hit is None:
             return None
@@ -141,30 +190,28 @@ class Recorder:
             self.words[event_id] = (hit[0], entry)
         return entry
 
-    def _schedule(self) -> None:
-        if self._flushing is None or self._flushing.done():
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return  # no loop (a synchronous caller): flushed by the next async one
-            self._flushing = loop.create_task(self._flush_later())
-            self.tasks.add(self._flushing)
-            self._flushing.add_done_callback(self.tasks.discard)
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(BATCH_SECONDS)
-        await self.flush()
-
     async def flush(self) -> None:
-        """Write everything queued now (before reading an event, and at shutdown)."""
-        while self.pending:
-            batch, self.pending = self.pending, []
-            try:
-                await self.insights.record(batch)
-            except (StoreError, OSError) as exc:
-                self.failed += len(batch)
-                log.error("answer events not written", extra={"count": len(batch), "error": type(exc).__name__})
-                return
+        """Write everything queued now (before reading an event, and at shutdown). One write at a time: a flush
+        that comes while the drainer writes returns once that write, which may hold its event, is done."""
+        async with self._writing:
+            self._prepare()
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    await self.insights.record(batch)
+                except (StoreError, OSError) as exc:
+                    self.failed += len(batch)
+                    log.error("answer events not written", extra={"count": len(batch), "error": type(exc).__name__})
+                    return
+
+    async def close(self) -> None:
+        """Write what is queued and end the drainer (shutdown; a later answer starts a new one)."""
+        await self.flush()
+        drainer = self._drainer
+        if drainer is not None:
+            drainer.cancel()
+            await asyncio.gather(drainer, return_exceptions=True)
+        await self.flush()
 
 
 @dataclass
@@ -303,6 +350,21 @@ class OwnersDesk:
                     buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
         return Reply(f"A question for the policy owners ({question.id}): {question.question}", card)
 
+    def question_notice(self, question: OwnerQuestion) -> Reply:
+        """The notice in an owners' channel (Slack, Teams), bare like a review notice: the reference, what the bot
+        said and the guideline, and Answer; the words only in the answer form. The asker's name only when they
+        asked by name; of an anonymous asker nothing, not even the channel they asked in."""
+        fields = [("Asked by", question.asker_name or "someone"), ("Asked in", question.channel)] if question.named else []
+        if question.verdict:
+            fields.append(("The bot said", VERDICT_LABELS.get(question.verdict, question.verdict)))
+        if question.section:
+            fields.append(("Guideline", self.pack.section(question.section).title))
+        how = "by name" if question.named else "anonymously"
+        body = f"Someone asked the policy owners a question {how}. Press Answer to read it and reply."
+        card = Card(title=f"Question for the policy owners ({question.id})", body=body, fields=tuple(fields),
+                    buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
+        return Reply(f"A question for the policy owners ({question.id}), asked {how}.", card)
+
     def answer_form(self, question: OwnerQuestion) -> Reply:
         verdicts = tuple(Option(label, key) for key, label in VERDICT_LABELS.items())
         sections = tuple(Option(s.title, s.id) for s in self.pack.sections.values() if "." not in s.id)
@@ -427,7 +489,7 @@ class OwnersDesk:
             return
         for announce in self.announcers:
             try:
-                await announce(self.question_card(question))
+                await announce(self.question_notice(question))
             except Exception as exc:  # the console lists it anyway
                 log.error("owners' channel notice failed", extra={"error": type(exc).__name__})
 
@@ -442,7 +504,7 @@ class OwnersDesk:
 
     async def settle(self) -> None:
         """Finish queued writes and follow-ups (shutdown, tests)."""
-        await self.recorder.flush()
+        await self.recorder.close()
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 

@@ -31,7 +31,9 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.slack import inbound, render
 from adapters.slack.clients import response_hook, web_client
 from adapters.slack.directory import active_humans, channel_members, display_names
+from adapters.slack.owners import OWNER_ACTIONS, SlackOwners
 from adapters.slack.pacing import AdaptivePacer
+from adapters.slack.profiles import NamedCore, Profiles
 from adapters.slack.surfaces import FOLLOW_UP, PRIVATE_WORDS, SUGGESTED_PROMPTS, without_dialogs
 from adapters.slack.threads import ThreadContext
 from bot.messages import Incoming, Reply, incoming_action
@@ -67,10 +69,14 @@ class SlackChannel:
     name = "slack"
 
     def __init__(self, settings: Settings, bot: Bot, storage: Storage):
-        self.bot, self.core, self.events, self.pack = bot, bot.core, storage.events, bot.core.pack
+        self.bot, self.events, self.pack = bot, storage.events, bot.core.pack
         self.reviewers = storage.reviewers
         self.fanout = AdaptivePacer()
         self.client = web_client(settings, self.fanout)
+        self.core = NamedCore(bot.core, Profiles(self.client))  # profile names, for the scrubber (adapters/slack/profiles.py)
+        self.owners = SlackOwners(self, settings.slack_owners_channel, bot.owners) if settings.slack_owners_channel else None
+        if self.owners:
+            self.owners.attach()
         self.review_channel = settings.slack_review_channel
         self.quiz_channel = settings.slack_quiz_channel
         # Built-in middleware for a feature this bot doesn't use (workflow functions) is off.
@@ -268,6 +274,8 @@ class SlackChannel:
             await ack()
             if event.get("channel") == self.review_channel:
                 self.spawn(self.sync_reviewers(force=True))
+            if self.owners:
+                self.spawn(self.owners.on_roster_event(event))
 
         @app.action(re.compile(r".+"))
         @tolerant
@@ -276,6 +284,8 @@ class SlackChannel:
             incoming = inbound.from_block_action(body)
             if is_reviewer_action(incoming.action_id):
                 await self.check_reviewer(incoming.user_key)
+            elif self.owners and incoming.action_id in OWNER_ACTIONS:
+                await self.owners.check(incoming.user_key)
             self.spawn(self.answer_action(incoming, body))
 
         @app.shortcut("smpolicy.report")
@@ -305,6 +315,8 @@ class SlackChannel:
             incoming = inbound.from_view_submission(body)
             if is_reviewer_action(incoming.action_id):
                 await self.check_reviewer(incoming.user_key)  # a reviewer removed meanwhile is refused here too
+            elif self.owners and incoming.action_id in OWNER_ACTIONS:
+                await self.owners.check(incoming.user_key)  # so is an owner
             replies = await self.core.handle(incoming)
             errors = next((r.field_errors for r in replies if r.field_errors), ())
             form = _form_reply(replies)
@@ -464,6 +476,8 @@ class SlackChannel:
     async def _start(self, _app: web.Application) -> None:
         if self.review_channel:
             self.spawn(self.sync_reviewers(force=True))
+        if self.owners:
+            self.spawn(self.owners.sync(force=True))
 
     async def _finish_tasks(self, _app: web.Application) -> None:
         """On shutdown, let follow-up work already acknowledged finish (bounded)."""

@@ -62,7 +62,9 @@ def from_command(body: dict) -> Incoming:
     text = body.get("text") or ""
     if not isinstance(text, str):
         raise PayloadError("text must be a string")
-    return Incoming(channel=CHANNEL, user_key=user_key(team, user), conversation_key=channel, text=text.strip())
+    name = body.get("user_name")  # Slack's user name, for the scrubber (adapters/slack/profiles.py adds the profile's)
+    return Incoming(channel=CHANNEL, user_key=user_key(team, user), conversation_key=channel, text=text.strip(),
+                    names=(name,) if isinstance(name, str) and name else ())
 
 
 def from_message(body: dict, event: dict) -> Incoming:

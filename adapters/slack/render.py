@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -92,8 +93,27 @@ def card_blocks(card: Card) -> list[Block]:
 def messages(reply: Reply) -> list[dict]:
     """One or more `chat.postMessage`-shaped dicts (`text` + `blocks`) for a reply.
 
-    Cached per reply; callers get their own top-level dicts and must not mutate the blocks."""
-    return [dict(m) for m in _messages(reply)]
+    Cached per reply with its button values left out: an answer's buttons carry its own event id, so the
+    same answer never repeats as a whole, but it renders the same around them. The values go back into
+    copies of the actions blocks; callers get their own top-level dicts and must not mutate the other blocks."""
+    card = reply.card
+    if card is None or card.form or not card.buttons:
+        return [dict(m) for m in _messages(reply)]
+    values = {_slot(i): b.value[:MAX_VALUE] or "-" for i, b in enumerate(card.buttons)}
+    shape = replace(reply, card=replace(card, buttons=tuple(replace(b, value=_slot(i)) for i, b in enumerate(card.buttons))))
+    return [{**m, "blocks": [_filled(block, values) for block in m["blocks"]]} for m in _messages(shape)]
+
+
+def _slot(index: int) -> str:
+    return f"\x00{index}"
+
+
+def _filled(block: dict, values: dict[str, str]) -> dict:
+    """An actions block with its buttons' real values (other blocks as they are, shared with the cache)."""
+    if block.get("type") != "actions":
+        return block
+    elements = [{**e, "value": values[e["value"]]} if e.get("value") in values else e for e in block["elements"]]
+    return {**block, "elements": elements}
 
 
 @functools.lru_cache(maxsize=256)  # answers repeat (one per topic); one-off replies just pass through

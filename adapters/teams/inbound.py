@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from adapters.loopback import is_loopback_host, is_loopback_url
 from bot.messages import Incoming, incoming_action
@@ -75,6 +76,13 @@ def user_key(activity: dict) -> str:
     return f"teams:{tenant_of(activity)}:{sender.get('aadObjectId') or sender.get('id')}"
 
 
+def names_of(activity: dict) -> tuple[str, ...]:
+    """The sender's display name as Teams sends it (`from.name`, in the authenticated activity): only ever used
+    to scrub it from words kept for the policy owners."""
+    name = _obj(activity.get("from")).get("name")
+    return (name.strip(),) if isinstance(name, str) and name.strip() else ()
+
+
 def clean_text(text: str) -> str:
     """Remove @mentions of the bot and HTML tags Teams may wrap around text."""
     return html.unescape(TAG.sub(" ", MENTION.sub(" ", text))).strip()
@@ -90,9 +98,9 @@ def from_data(activity: dict, data: dict) -> Incoming | None:
     value = data.get("value")
     value = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
     if action == SAY:
-        return Incoming(channel=CHANNEL, user_key=key, conversation_key=conversation, text=clean_text(value))
+        return Incoming(channel=CHANNEL, user_key=key, conversation_key=conversation, text=clean_text(value), names=names_of(activity))
     form = {k: str(v) for k, v in data.items() if k not in DATA_KEYS and isinstance(v, (str, int, float)) and not isinstance(v, bool)}
-    return incoming_action(CHANNEL, key, conversation, action, value, form)
+    return replace(incoming_action(CHANNEL, key, conversation, action, value, form), names=names_of(activity))
 
 
 def to_incoming(activity: dict) -> Incoming:
@@ -103,7 +111,7 @@ def to_incoming(activity: dict) -> Incoming:
         if incoming is not None:
             return incoming
     return Incoming(channel=CHANNEL, user_key=user_key(activity), conversation_key=activity["conversation"]["id"],
-                    text=clean_text(str(activity.get("text") or "")))
+                    text=clean_text(str(activity.get("text") or "")), names=names_of(activity))
 
 
 def dialog_data(activity: dict) -> dict:

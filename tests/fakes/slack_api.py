@@ -48,6 +48,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.channel_members: dict[str, list[str]] = {}
         self.users: list[dict] = []
+        self.profiles: dict[str, dict] = {}  # user id -> users.info `user` (others: a user with no names)
         self.per_second: dict[str, int] = {}  # method -> calls accepted per second; 429 with Retry-After above
         self._window: dict[str, list[float]] = {}
         self.messages: dict[str, list[dict]] = {}  # DM channel -> messages posted there
@@ -152,6 +153,9 @@ class FakeSlack:
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smpolicy", "team": "Acme"}
         if method == "apps.connections.open":
             return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
+        if method == "users.info":
+            user_id = str(args.get("user", ""))
+            return {"ok": True, "user": self.profiles.get(user_id, {"id": user_id, "name": "", "profile": {}})}
         if method == "users.list":
             return {"ok": True, "members": self.users, "response_metadata": {"next_cursor": ""}}
         if method == "users.info":

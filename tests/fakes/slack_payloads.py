@@ -79,7 +79,7 @@ def view_submission(values: dict[str, str], action_id: str = "report.submit", va
     def element(name: str, v: str) -> dict:
         if name == "exclude":  # a multiple choice: comma-separated values here, selected options in the payload
             return {"type": "multi_static_select", "selected_options": [{"value": x} for x in v.split(",") if x]}
-        if name in ("where", "section", "urgency", "outcome", "reviewer"):
+        if name in ("where", "section", "urgency", "outcome", "reviewer", "verdict", "add", "who"):
             return {"type": "static_select", "selected_option": {"value": v}}
         return {"type": "plain_text_input", "value": v}
 

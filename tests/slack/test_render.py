@@ -32,3 +32,27 @@ def test_buttons_get_unique_action_ids_within_a_block():
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids == ["quiz.answer#0", "quiz.answer#1", "quiz.answer#2", "quiz.answer#3"]
+
+
+def _values(message: dict) -> list[str]:
+    return [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_answers_that_differ_only_in_button_values_render_once_each_with_its_own_values():
+    # An answer's feedback buttons carry its own event id: the Block Kit is built once for the answer and the
+    # values are put back per reply (building it per reply was most of a slash command's cost).
+    render._messages.cache_clear()
+
+    def answer(event: str) -> Reply:
+        return Reply("Allowed.", Card(title="Allowed", body="You may.", note="Policy version 1",
+                                      buttons=(Button("Helpful", "feedback.up", event), Button("Not helpful", "feedback.down", event),
+                                               Button("Report", "report.open", ""))))
+
+    first, second = render.messages(answer("ev-aaa")), render.messages(answer("ev-bbb"))
+    assert _values(first[0]) == ["ev-aaa", "ev-aaa", "-"] and _values(second[0]) == ["ev-bbb", "ev-bbb", "-"]
+    assert render._messages.cache_info().misses == 1 and render._messages.cache_info().hits == 1
+    assert first[0]["blocks"][0] == second[0]["blocks"][0] and first[0]["text"] == "Allowed."
+    assert "\x00" not in str(first) + str(second)
+    second[0]["blocks"][-2]["elements"][0]["value"] = "changed"  # a caller's copy: the next render is not affected
+    assert _values(render.messages(answer("ev-ccc"))[0]) == ["ev-ccc", "ev-ccc", "-"]
+    assert block_problems(first[0]["blocks"]) == []
