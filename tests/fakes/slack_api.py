@@ -153,14 +153,12 @@ class FakeSlack:
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "smpolicy", "team": "Acme"}
         if method == "apps.connections.open":
             return {"ok": True, "url": str(self.server.make_url("/socket")).replace("http://", "ws://")}
-        if method == "users.info":
+        if method == "users.info":  # a profile set for the test, else the user of users.list, else one with no names
             user_id = str(args.get("user", ""))
-            return {"ok": True, "user": self.profiles.get(user_id, {"id": user_id, "name": "", "profile": {}})}
+            listed = next((u for u in self.users if u.get("id") == user_id), None)
+            return {"ok": True, "user": self.profiles.get(user_id) or listed or {"id": user_id, "name": "", "profile": {}}}
         if method == "users.list":
             return {"ok": True, "members": self.users, "response_metadata": {"next_cursor": ""}}
-        if method == "users.info":
-            found = [u for u in self.users if u.get("id") == args.get("user")]
-            return {"ok": True, "user": found[0]} if found else {"ok": False, "error": "user_not_found"}
         if method == "conversations.history":
             return {"ok": True, "messages": list(reversed(self.messages.get(args.get("channel", ""), [])))}
         if method == "conversations.members":
