@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -22,7 +20,7 @@ from pathlib import Path
 
 from adapters.server import SCHEDULER, STORAGE, create_app
 from bench.common import machine
-from bench.load import free_port, rss_mb
+from bench.load import rss_mb, stand_in
 from bot.settings import Settings
 from tests.fakes import slack_payloads
 
@@ -30,17 +28,9 @@ from tests.fakes import slack_payloads
 async def run(people: int, rate: int) -> None:
     import os
 
-    port = free_port()
     # The stand-in runs in its own process, so this process's memory is the bot's alone.
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack_api", "--port", str(port), "--users", str(people),
-                             "--rate", str(rate)])
-    api = f"http://127.0.0.1:{port}/api/"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=0.5)
-            break
-        except OSError:
-            time.sleep(0.05)
+    fake, base = stand_in(people, rate)
+    api = f"{base}/api/"
     data = Path(tempfile.mkdtemp(prefix="smpolicy-fanout-"))
     settings = Settings(data_dir=data, db_path=data / "smpolicy.db", slack_bot_token="xoxb-bench", slack_signing_secret=slack_payloads.SECRET,
                         slack_api_url=api, quiz_rounds=False, log_level="WARNING")
@@ -58,7 +48,7 @@ async def run(people: int, rate: int) -> None:
     result = await scheduler.rounds.run("2026-W48", audiences, progress)
     took = time.monotonic() - started
     rss["end"] = rss_mb(os.getpid())
-    stats = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats"))
+    stats = json.load(urllib.request.urlopen(f"{base}/_stats"))
     duplicates = stats["duplicates"]
     missed = people - stats["channels_with_invitation"]
     throttled = stats["counts"].get("chat.postMessage:429", 0)

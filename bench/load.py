@@ -79,3 +79,17 @@ async def run_load(url: str, make_request: Callable[[int], tuple[bytes, dict[str
         elapsed = time.perf_counter() - started
     return {"n": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50) * 1000,
             "p99_ms": percentile(latencies, 99) * 1000, "statuses": statuses}
+
+
+def stand_in(people: int = 0, rate: int = 0) -> tuple[subprocess.Popen, str]:
+    """The stand-in Slack Web API in its own process (so a bot's memory is its own), once it answers; its base URL."""
+    port = free_port()
+    args = [sys.executable, "-m", "tests.fakes.slack_api", "--port", str(port), "--users", str(people)]
+    proc = subprocess.Popen([*args, "--rate", str(rate)] if rate else args)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=0.5)
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, f"http://127.0.0.1:{port}"

@@ -17,31 +17,17 @@ import asyncio
 import itertools
 import json
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
 from bench.answers import questions
 from bench.common import machine, median
-from bench.load import free_port, run_load, smpolicy_cmd, start
+from bench.load import free_port, run_load, smpolicy_cmd, stand_in, start
 from tests.fakes import slack_payloads
 from tests.pg_server import PostgresServer, fresh_name
 
 KEY = "k" * 43 + "="
-
-
-def stand_in(people: int = 0, rate: int = 0) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    args = [sys.executable, "-m", "tests.fakes.slack_api", "--port", str(port), "--users", str(people)]
-    proc = subprocess.Popen([*args, "--rate", str(rate)] if rate else args)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=0.5)
-            break
-        except OSError:
-            time.sleep(0.05)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def replicas(count: int, api: str, database_url: str | None, **extra: str) -> list[tuple[subprocess.Popen, int]]:
