@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from bot.check.detect import Detectors
+from bot.check.learned import Learned
 from bot.check.rules import CheckRule
 from bot.policy.pack import Pack
 
@@ -128,7 +129,7 @@ class Checker:
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
 
-    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]]]:
+    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]], float]:
         # Every reading has the draft's length, so spans map back to the draft.
         lower = _lower(draft)
         leet = lower.translate(LEET)
@@ -155,26 +156,44 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
-        found += self._detect(draft)
+        detected, learned, severe = self._detect(draft)
+        found += detected
+        if learned is not None and not any(f.section.split(".")[0] == learned.section for f in found):
+            found.append(learned)
         if PUBLIC_SOURCE.search(draft) and PUBLIC_WORDS.search(lower):
             # Sharing an official public announcement: what it says is public, only secrets and listed terms still count.
             found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
         # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
-        return merge(safe, draft)[:MAX_FINDINGS], masked
+        return merge(safe, draft)[:MAX_FINDINGS], masked, severe
 
-    def _detect(self, draft: str) -> list[Finding]:
-        """Findings of the semantic detectors, one per sentence at most (its closest detector)."""
+    def _detect(self, draft: str) -> tuple[list[Finding], Finding | None, float]:
+        """Findings of the semantic detectors, one per sentence at most (its closest detector), and of the learned
+        layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
+        and how likely the learned layer reads its worst piece as "don't post"."""
         spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
+        whole = (0, len(draft))
+        pieces = spans + ([whole] if spans != [whole] else [])
+        hits, risks = self.detectors.find_all([draft[s:e] for s, e in pieces])
         out = []
-        for (start, end), hit in zip(spans, self.detectors.find([draft[s:e] for s, e in spans])):
+        for (start, end), hit in zip(spans, hits):  # detectors read sentences; the whole draft is for the learned layer
             if hit is not None:
                 detector, severity = hit
-                text = draft[start:end]
-                lead = len(text) - len(text.lstrip())
-                out.append(Finding(detector.section, detector.reason, text.strip(), (start + lead, end), severity,
-                                   detector.suggest, "detector-" + detector.id))
-        return out
+                out.append(self._finding(draft, start, end, detector.section, detector.reason, severity, detector.suggest, "detector-" + detector.id))
+        at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK]
+        learned = None
+        if at_risk:
+            risk, (start, end) = max(at_risk, key=lambda rs: rs[0].probability)
+            title = self.pack.section(risk.section).title
+            learned = self._finding(draft, start, end, risk.section, f"This reads like what the guideline on {title} warns about.",
+                                    "medium", "Read that guideline before you post, or ask Communications.", "learned-" + risk.section)
+        return out, learned, max((r.do_not_post for r in risks), default=0.0)
+
+    @staticmethod
+    def _finding(draft: str, start: int, end: int, section: str, reason: str, severity: str, suggest: str, rule: str) -> Finding:
+        text = draft[start:end]
+        lead = len(text) - len(text.lstrip())
+        return Finding(section, reason, text.strip(), (start + lead, start + len(text.rstrip())), severity, suggest, rule)
 
     @staticmethod
     def _together(rule: CheckRule, written: str, low: str, ends: list[int]):
@@ -198,7 +217,7 @@ class Checker:
     def check(self, draft: str) -> CheckResult:
         """Check one draft; raise DraftError for empty, over-long or binary input."""
         draft = validate(draft)
-        findings, masked = self._scan(draft)
+        findings, masked, severe = self._scan(draft)
         shown = draft
         for s, e in masked:
             shown = shown[:s] + "\u2022" * (e - s) + shown[e:]
@@ -207,8 +226,10 @@ class Checker:
             candidate = VERDICT_OF.get(f.severity, "ok")
             if candidate == "do_not_post" or (candidate == "review" and verdict == "ok"):
                 verdict = candidate
-        if verdict == "review" and len({f.rule for f in findings if f.severity == "medium"}) >= SEVERAL:
+        if verdict == "review" and len({f.rule for f in findings if f.severity == "medium" and not f.rule.startswith("learned-")}) >= SEVERAL:
             verdict = "do_not_post"  # independent concerns add up: one may be a false alarm, two rarely are
+        if verdict == "review" and severe >= Learned.DO_NOT_POST:
+            verdict = "do_not_post"  # the learned layer reads it as one of the drafts that must not go out
         return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version, shown)
 
     def answer(self, verdict: str, findings: list[Finding]) -> str:

@@ -15,6 +15,7 @@ from collections import Counter
 
 import numpy as np
 
+from bot.check.learned import Learned, Risk
 from bot.check.rules import Detector
 from bot.policy.pack import Pack
 from bot.policy.semantic import Encoder
@@ -47,15 +48,20 @@ class SentenceIndex:
         norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
         return {f: v / norm for f, v in weighted.items()}
 
-    def scores(self, sentences: list[str]) -> np.ndarray:
+    def read(self, sentences: list[str]) -> tuple[list[dict[str, float]], np.ndarray]:
+        """Each sentence's lexical features and semantic vector, computed once for every layer that scores it."""
+        return [self.normalizer.features(s) for s in sentences], self.encoder.encode(sentences)
+
+    def scores(self, sentences: list[str], read: tuple[list[dict[str, float]], np.ndarray] | None = None) -> np.ndarray:
         """(len(sentences), len(examples)): semantic cosine + lexical_weight x TF-IDF cosine."""
-        out = self.encoder.encode(sentences) @ self.vectors.T
+        feats, vectors = read or self.read(sentences)
+        out = vectors @ self.vectors.T
         if self.lexical_weight:
             # One product for all sentences: a dense (sentences x features) query matrix.
             queries = np.zeros((len(sentences), len(self.rows)), dtype=np.float32)
             rows = self.rows
-            for i, sentence in enumerate(sentences):
-                for f, w in self._unit(self.normalizer.features(sentence)).items():
+            for i, fs in enumerate(feats):
+                for f, w in self._unit(fs).items():
                     queries[i, rows[f]] = w
             lexical = queries @ self.matrix
             out += self.lexical_weight * lexical ** self.POWER
@@ -77,13 +83,20 @@ class Detectors:
         self.owner = np.array([i for i, d in enumerate(self.detectors) for _ in d.examples] + [-1] * len(unlike))
         self.n_examples = len(examples)
         self.index = SentenceIndex(pack, examples + unlike) if examples else None
+        self.learned = Learned(pack, self.index.normalizer, self.index.encoder) if self.index else None
 
     def find(self, sentences: list[str]) -> list[tuple[Detector, str] | None]:
+        return self.find_all(sentences)[0]
+
+    def find_all(self, sentences: list[str]) -> tuple[list[tuple[Detector, str] | None], list[Risk]]:
         """For each sentence, the detector it reads like with the finding's severity (the detector's own when
-        the match is strong, at most "medium" otherwise: a weak match asks for a review, it does not block), or None."""
-        if not self.index or not sentences:
-            return [None] * len(sentences)
-        scores = self.index.scores(sentences)
+        the match is strong, at most "medium" otherwise: a weak match asks for a review, it does not block), or
+        None; and what the learned layer reads in it."""
+        if not self.index or not self.learned or not sentences:
+            return [None] * len(sentences), [Risk("", 0.0, 0.0) for _ in sentences]
+        read = self.index.read(sentences)
+        risks = self.learned.read(sentences, *read)
+        scores = self.index.scores(sentences, read)
         positive, fine = scores[:, :self.n_examples], scores[:, self.n_examples:]
         out: list[tuple[Detector, str] | None] = []
         for row in range(len(sentences)):
@@ -96,4 +109,4 @@ class Detectors:
                 out.append((detector, detector.severity if strong or detector.severity != "high" else "medium"))
             else:
                 out.append(None)
-        return out
+        return out, risks

@@ -14,11 +14,14 @@ import dataclasses
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from bot.policy.calibration import Calibration
+from bot.policy.labelled import Labelled
+from bot.policy.learned import Rows, Softmax
 from bot.policy.pack import OffTopic, Pack, Topic
 from bot.policy.scope import Form
 from bot.policy.semantic import Encoder
@@ -132,6 +135,8 @@ class Engine:
     GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
     PROJECTED = 4096  # token projections kept for the semantic scores (each sem_blend rows x 4 bytes)
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
+    FIRM = 0.6  # a weak match takes the learned verdict model's firm verdict from this probability
+    PRIOR_WEIGHT = 0.08  # the guideline prior: topic score + weight x log P(its guideline | question) chooses the topic
 
     def __init__(self, pack: Pack, contact: str | None = None):
         self.pack = pack
@@ -210,6 +215,39 @@ class Engine:
         # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
         self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
         self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
+        self.prior = self._fit_prior(docs, vectors, lambda t: [t.section.split(".")[0]], lambda q: [x.split(".")[0] for x in q.sections],
+                                     sorted(set(self.topic_sections)))
+        self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
+        self.verdicts = self._fit_prior(docs, vectors, lambda t: [t.verdict], lambda q: list(q.verdicts), sorted(set(self.topic_verdicts)))
+        self._prior_of_topic = np.array([self.prior.index[name] for name in self.topic_sections], dtype=np.intp)
+
+    def _lexical(self, feats: dict[str, float]) -> dict[int, float]:
+        """The question's lexical features as {feature row: weight} (the unit TF-IDF vector over known features)."""
+        known = {f: c for f, c in feats.items() if f in self.features}
+        return {self.features[f]: w for f, w in _unit(self._weigh(known)).items()}
+
+    def _fit_prior(self, docs: list[tuple[tuple[str, int], dict[str, float]]], vectors: np.ndarray,
+                   of_topic: Callable[[Topic], list[str]], of_question: Callable[[Labelled], list[str]], classes: list[str]) -> Softmax:
+        """P(class | question) (the guideline, or the verdict), fitted on the situations' examples and the pack's
+        labelled questions that the guidelines cover."""
+        lexical, dense, targets = [], [], []
+        for (label, feats), vector in zip(docs, vectors):
+            if label[0] == "topic":
+                lexical.append(self._lexical(feats))
+                dense.append(vector)
+                targets.append(of_topic(self.pack.topics[label[1]]))
+        rows = [q for q in self.pack.labelled_questions if q.sections and any(c in classes for c in of_question(q))]
+        lexical += [self._lexical(self.normalizer.features(q.text)) for q in rows]
+        targets += [of_question(q) for q in rows]
+        extra = self.encoder.encode([q.text for q in rows]) if rows else np.zeros((0, self.encoder.dims), np.float32)
+        matrix = np.vstack([np.array(dense, dtype=np.float32).reshape(-1, self.encoder.dims), extra])
+        return Softmax.fit(classes, Rows.build(lexical, matrix, len(self.features)), targets)
+
+    def guideline_prior(self, text: str, feats: dict[str, float] | None = None) -> np.ndarray:
+        """log P(guideline | question) of each topic, in topic order (the learned prior)."""
+        feats = self.normalizer.features(text) if feats is None else feats
+        p = self.prior.probabilities(self._lexical(feats), self.encoder.encode_one(text))
+        return np.log(p.take(self._prior_of_topic) + 1e-6)
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -326,7 +364,8 @@ class Engine:
                 keep = np.zeros(len(topics), dtype=bool)
                 keep[self.report_at] = True
                 topics = np.where(keep, topics, 0.0)
-        k = int(topics.argmax())
+        prior = self.guideline_prior(text, feats)
+        k = int((topics + self.PRIOR_WEIGHT * prior).argmax()) if len(topics) else 0
         best = float(topics[k])
         section = self.topic_sections[k]
         other = topics.take(self.others[k])
@@ -359,12 +398,29 @@ class Engine:
         topic = self.pack.topics[self.labels[self.n_off + k][1]]
         if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
             # No listed situation is close: answer from the guideline that governs it, with its conditions.
+            firm = self._firm_topic(text, feats, topics, section)
+            if firm is not None:
+                return dataclasses.replace(self._from_topic(firm, text, confidence), kind="general")
             return self._general(topic, text, confidence)
         if confidence < self.UNSURE:
             alt = next((int(j) for j in np.argsort(-topics) if self.topic_sections[j] != section), None)
             alt_topic = self.pack.topics[self.labels[self.n_off + alt][1]] if alt is not None else None
             return self._from_topic(topic, text, confidence, unsure=alt_topic)
         return self._from_topic(topic, text, confidence)
+
+    def _firm_topic(self, text: str, feats: dict[str, float], topics: np.ndarray, section: str) -> Topic | None:
+        """No listed situation is close, but the learned verdict model is sure of a firm verdict: the closest
+        situation under the same guideline with that verdict (so the words and the verdict agree), if any."""
+        p = self.verdicts.probabilities(self._lexical(feats), self.encoder.encode_one(text))
+        j = int(p.argmax())
+        verdict = self.verdicts.classes[j]
+        if verdict == "conditional" or p[j] < self.FIRM:
+            return None
+        same = [t for t in range(len(topics)) if self.topic_sections[t] == section and self.topic_verdicts[t] == verdict]
+        if not same:
+            return None
+        t = max(same, key=lambda t: topics[t])
+        return self.pack.topics[self.labels[self.n_off + t][1]]
 
     def _general(self, topic: Topic, question: str, confidence: float) -> Answer:
         if UNMET_CONDITION.search(fold(question)):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from bot.check.rules import parse_checks, parse_detectors
 from bot.policy.calibration import Calibration
+from bot.policy import labelled
+from bot.policy.labelled import Labelled
 
 VERDICTS = ("allowed", "not_allowed", "conditional", "info")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*\{#([a-z0-9][a-z0-9.-]*)\}\s*$")
@@ -103,6 +105,8 @@ class Pack:
     compounds: dict[tuple[str, str], str] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     detectors: list = field(default_factory=list)
+    labelled_questions: tuple[Labelled, ...] = ()  # labelled/questions.jsonl: what the learned models fit on
+    labelled_drafts: tuple[Labelled, ...] = ()
 
     def section(self, section_id: str) -> Section:
         """The section with this id, or its top-level parent's when the sub-id is unknown."""
@@ -369,7 +373,11 @@ def load_pack(folder: str | Path) -> Pack:
     calibration_data, calibration_lines = reader.toml("calibration.toml", required=False)
     calibration = Calibration.from_data(calibration_data, lambda msg: reader.problem("calibration.toml", 1, msg)) \
         if calibration_lines else Calibration()
+    known = set(sections)
+    labelled_questions = labelled.read(folder, "questions", known, reader.problem) if sections else ()
+    labelled_drafts = labelled.read(folder, "drafts", known, reader.problem) if sections else ()
     if reader.problems:
         raise PackError(reader.problems)
     return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
-                sections, topics, offtopics, questions, synonyms, platforms, checks, compounds, calibration, detectors)
+                sections, topics, offtopics, questions, synonyms, platforms, checks, compounds, calibration, detectors,
+                labelled_questions, labelled_drafts)

@@ -170,9 +170,23 @@ def test_an_unsure_answer_says_so_and_shows_two_guidelines(engine, monkeypatch):
 
 def test_no_listed_situation_answers_from_the_governing_guideline(engine, monkeypatch):
     monkeypatch.setattr(engine, "SITUATION_MIN", 99.0)  # no situation is close enough: the governing guideline answers, "it depends"
+    monkeypatch.setattr(engine, "FIRM", 1.1)  # and the learned verdict model is never sure enough to say more
     answer = engine.answer("Can I tweet a screenshot of our internal dashboard?")
     assert answer.verdict == "conditional" and answer.kind == "general" and answer.section == "confidentiality-privacy"
     assert "don't list this exact situation" in answer.answer
+
+
+def test_a_sure_verdict_model_answers_a_weak_match_from_a_situation_of_the_same_guideline(engine, monkeypatch):
+    monkeypatch.setattr(engine, "SITUATION_MIN", 99.0)
+    monkeypatch.setattr(engine, "FIRM", 0.0)  # always sure: the closest situation with the model's verdict answers
+    question = "Can I tweet a screenshot of our internal dashboard?"
+    answer = engine.answer(question)
+    p = engine.verdicts.probabilities(engine._lexical(engine.normalizer.features(question)), engine.encoder.encode_one(question))
+    wanted = engine.verdicts.classes[int(p.argmax())]
+    assert answer.kind == "general" and answer.section.startswith("confidentiality-privacy")
+    assert answer.verdict == wanted or wanted == "conditional"
+    label = {"allowed": "Allowed", "not_allowed": "Not allowed", "conditional": "It depends", "info": "Here is what"}[answer.verdict]
+    assert answer.answer.startswith(label)  # the words and the verdict come from one situation: they agree
 
 
 def test_confidence_is_calibrated_from_the_pack(pack):

@@ -1,0 +1,90 @@
+"""The checker's learned layer: which guideline a sentence risks and how badly, from two softmax regressions
+(bot/policy/learned.py) fitted at load on everything the pack labels for drafts: the detectors' example
+sentences (their guideline and severity), their `unlike` and `[ordinary]` sentences (fine) and the labelled
+drafts of `labelled/drafts.jsonl` (their guidelines and verdicts, or fine).
+
+Rules catch what has a shape (keys, terms, formats); the detectors catch sentences close to one of their
+examples; this layer catches the rest of what reads like a risk: a sentence (or the whole draft) whose most
+likely guideline reaches RISK becomes a "review" finding, and a draft under review whose most severe sentence
+reads "don't post" with DO_NOT_POST becomes "don't post".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.policy.learned import Rows, Softmax
+from bot.policy.pack import Pack
+from bot.policy.semantic import Encoder
+from bot.policy.text import Normalizer
+
+FINE = "ok"
+SEVERITY = {"high": "do_not_post", "medium": "review", "low": "review"}
+
+
+@dataclass(frozen=True)
+class Risk:
+    """What the learned layer reads in one piece of a draft."""
+
+    section: str  # the most likely guideline at risk ("" when the most likely is fine)
+    probability: float  # of that guideline
+    do_not_post: float  # probability that the piece reads "don't post"
+
+
+class Learned:
+    """Risk and severity of sentences, learned from the pack's draft data."""
+
+    RISK = 0.6  # a guideline this likely makes a finding
+    DO_NOT_POST = 0.6  # a draft under review whose piece reads "don't post" this likely is "don't post"
+
+    def __init__(self, pack: Pack, normalizer: Normalizer, encoder: Encoder):
+        self.normalizer, self.encoder = normalizer, encoder
+        texts: list[str] = []
+        risk: list[list[str]] = []
+        severity: list[list[str]] = []
+        for d in pack.detectors:
+            for e in d.examples:
+                texts.append(e)
+                risk.append([d.section.split(".")[0]])
+                severity.append([SEVERITY.get(d.severity, "review")])
+            for e in d.unlike:
+                texts.append(e)
+                risk.append([FINE])
+                severity.append([FINE])
+        for row in pack.labelled_drafts:
+            texts.append(row.text)
+            risk.append([s.split(".")[0] for s in row.sections] or [FINE])
+            severity.append(list(row.verdicts))
+        feats = [normalizer.features(t) for t in texts]
+        df: Counter[str] = Counter(f for fs in feats for f in fs)
+        n = max(len(texts), 1)
+        self.idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
+        self.rows = {f: i for i, f in enumerate(sorted(df))}
+        self.enabled = bool(texts)
+        if not self.enabled:
+            return
+        rows = Rows.build([self.lexical(fs) for fs in feats], encoder.encode(texts), len(self.rows))
+        sections = sorted({s.split(".")[0] for s in pack.sections})
+        self.risk = Softmax.fit([FINE, *sections], rows, risk)
+        self.severity = Softmax.fit([FINE, "review", "do_not_post"], rows, severity)
+
+    def lexical(self, feats: dict[str, float]) -> dict[int, float]:
+        weighted = {self.rows[f]: c * self.idf[f] for f, c in feats.items() if f in self.rows}
+        norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+        return {f: v / norm for f, v in weighted.items()}
+
+    def read(self, pieces: list[str], feats: list[dict[str, float]], vectors: np.ndarray) -> list[Risk]:
+        """The risk of each piece (sentences, or the whole draft), from features computed once for the detectors."""
+        if not self.enabled:
+            return [Risk("", 0.0, 0.0) for _ in pieces]
+        out = []
+        for fs, vector in zip(feats, vectors):
+            lexical = self.lexical(fs)
+            p = self.risk.probabilities(lexical, vector)
+            j = int(p[1:].argmax()) + 1
+            out.append(Risk(self.risk.classes[j], float(p[j]), float(self.severity.probabilities(lexical, vector)[2])))
+        return out

@@ -1,0 +1,107 @@
+"""What the engine and the draft checker learn from the pack: softmax regressions fitted at load.
+
+Nearest-example matching answers well when a question resembles a listed phrasing and falls to the nearest
+shared word when it does not. A linear model fitted on everything the pack labels (each situation's example
+phrasings, the detectors' sentences and the labelled questions and drafts of `labelled/`) weighs every word
+and every semantic direction against all guidelines at once, so it generalizes where single examples don't.
+The engine adds its log-probabilities to the situations' scores as a prior on the guideline; the checker
+reads a sentence's risk and severity from two of them (see bot/check/learned.py).
+
+Features are the lexical ones the layers already compute (sparse: a TF-IDF unit vector over stems, concepts
+and bigrams) beside the semantic sentence vector (dense). The fit is deterministic (zero start, Adam, a fixed
+number of steps), takes a few hundred milliseconds and needs numpy only; the same pack gives the same model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Examples as features: sparse lexical (row index, feature index, value triples) beside dense semantic."""
+
+    row: np.ndarray  # int: which example each lexical entry belongs to
+    col: np.ndarray  # int: which lexical feature
+    val: np.ndarray  # float32 weights
+    dense: np.ndarray  # (n, d) float32 semantic vectors
+    n_lexical: int  # how many lexical features there are
+
+    @classmethod
+    def build(cls, lexical: list[dict[int, float]], dense: np.ndarray, n_lexical: int) -> Rows:
+        row = np.array([i for i, feats in enumerate(lexical) for _ in feats], dtype=np.intp)
+        col = np.array([f for feats in lexical for f in feats], dtype=np.intp)
+        val = np.array([w for feats in lexical for w in feats.values()], dtype=np.float32)
+        return cls(row, col, val, np.asarray(dense, dtype=np.float32), n_lexical)
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For sums by segment (np.add.reduceat, far quicker than np.add.at): the rows that have lexical
+        entries with where each starts (entries are in row order), and the entries in feature order with the
+        features met and where each starts."""
+        rows_met, row_starts = np.unique(self.row, return_index=True)
+        by_col = np.argsort(self.col, kind="stable")
+        cols_met, col_starts = np.unique(self.col[by_col], return_index=True)
+        return rows_met, row_starts, by_col, cols_met, col_starts
+
+    def __len__(self) -> int:
+        return self.dense.shape[0]
+
+
+class Softmax:
+    """A multinomial logistic regression over `Rows`; targets may spread over several right classes."""
+
+    STEPS = 120
+    RATE = 0.05
+    L2 = 1e-4
+
+    def __init__(self, classes: list[str], lexical: np.ndarray, dense: np.ndarray, bias: np.ndarray):
+        self.classes = classes
+        self.index = {c: i for i, c in enumerate(classes)}
+        self.lexical, self.dense, self.bias = lexical, dense, bias
+
+    @classmethod
+    def fit(cls, classes: list[str], rows: Rows, targets: list[list[str]]) -> Softmax:
+        """Fit on `rows`, each with the classes it may rightly be (weight spread evenly over them)."""
+        k, n = len(classes), len(rows)
+        index = {c: i for i, c in enumerate(classes)}
+        target = np.zeros((n, k), dtype=np.float32)
+        for i, names in enumerate(targets):
+            hits = [index[c] for c in names if c in index]
+            if hits:
+                target[i, hits] = 1.0 / len(hits)
+        weights = [np.zeros((rows.n_lexical, k), np.float32), np.zeros((rows.dense.shape[1], k), np.float32), np.zeros(k, np.float32)]
+        moments = [(np.zeros_like(w), np.zeros_like(w)) for w in weights]
+        rows_met, row_starts, by_col, cols_met, col_starts = rows.segments()
+        col_sorted, row_by_col, val_by_col = rows.col, rows.row[by_col], rows.val[by_col, None]
+        for step in range(1, cls.STEPS + 1):
+            z = rows.dense @ weights[1] + weights[2]
+            if len(rows.val):
+                z[rows_met] += np.add.reduceat(rows.val[:, None] * weights[0].take(col_sorted, axis=0), row_starts)
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            error = (p - target) / max(n, 1)
+            lexical_grad = cls.L2 * weights[0]
+            if len(rows.val):
+                lexical_grad[cols_met] += np.add.reduceat(val_by_col * error.take(row_by_col, axis=0), col_starts)
+            grads = [lexical_grad, rows.dense.T @ error + cls.L2 * weights[1], error.sum(axis=0)]
+            for w, g, (m, v) in zip(weights, grads, moments):
+                m *= 0.9
+                m += 0.1 * g
+                v *= 0.999
+                v += 0.001 * g * g
+                w -= cls.RATE * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        return cls(classes, *weights)
+
+    def probabilities(self, lexical: dict[int, float], dense: np.ndarray) -> np.ndarray:
+        """Class probabilities (in `classes` order) for one example."""
+        z = dense @ self.dense + self.bias
+        if lexical:
+            cols = np.fromiter(lexical.keys(), dtype=np.intp, count=len(lexical))
+            vals = np.fromiter(lexical.values(), dtype=np.float32, count=len(lexical))
+            z = z + vals @ self.lexical.take(cols, axis=0)
+        z = z - z.max()
+        p = np.exp(z)
+        return p / p.sum()

@@ -1,0 +1,102 @@
+"""The learned layer: softmax regressions fitted at load on what the pack labels (bot/policy/learned.py), the
+guideline prior of the engine, the checker's learned findings, and the validation of labelled/*.jsonl."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from bot.check.checker import Checker
+from bot.check.learned import Learned
+from bot.policy.learned import Rows, Softmax
+from bot.policy.pack import PackError, load_pack
+from content import default_dir
+
+
+def _toy():
+    # Two classes told apart by one lexical feature each and by the sign of one semantic direction.
+    lexical = [{0: 1.0}, {0: 1.0}, {1: 1.0}, {1: 1.0}, {0: 0.7, 2: 0.7}]
+    dense = np.array([[1, 0], [0.9, 0.1], [-1, 0], [-0.8, 0.2], [0.5, 0.5]], dtype=np.float32)
+    targets = [["a"], ["a"], ["b"], ["b"], ["a", "b"]]
+    return Rows.build(lexical, dense, 3), targets
+
+
+def test_softmax_learns_a_separable_problem_and_is_deterministic():
+    rows, targets = _toy()
+    model = Softmax.fit(["a", "b"], rows, targets)
+    assert model.probabilities({0: 1.0}, np.array([1, 0], np.float32))[0] > 0.9
+    assert model.probabilities({1: 1.0}, np.array([-1, 0], np.float32))[1] > 0.9
+    again = Softmax.fit(["a", "b"], rows, targets)
+    assert np.array_equal(model.lexical, again.lexical) and np.array_equal(model.dense, again.dense)
+
+
+def test_a_row_without_lexical_features_is_read_from_its_vector():
+    rows, targets = _toy()
+    model = Softmax.fit(["a", "b"], rows, targets)
+    p = model.probabilities({}, np.array([-1, 0], np.float32))
+    assert p[1] > p[0] and abs(p.sum() - 1) < 1e-5
+
+
+def test_the_pack_ships_labelled_questions_and_drafts(pack):
+    assert len(pack.labelled_questions) > 500 and len(pack.labelled_drafts) > 200
+    assert {v for q in pack.labelled_questions for v in q.verdicts} <= {"allowed", "not_allowed", "conditional", "info", "unknown"}
+
+
+def test_the_guideline_prior_decides_the_topic_when_it_weighs_most(engine, monkeypatch):
+    question = "can i tell my followers how much my team lead said our raises will be"
+    log_p = engine.guideline_prior(question)
+    favourite = engine.topic_sections[int(log_p.argmax())]
+    monkeypatch.setattr(engine, "PRIOR_WEIGHT", 1000.0)
+    assert engine.answer(question).section.split(".")[0] == favourite
+    monkeypatch.setattr(engine, "PRIOR_WEIGHT", 0.0)
+    assert engine.answer(question).verdict  # still answers without it
+
+
+def test_the_learned_layer_adds_a_review_finding_only_above_its_threshold(pack, monkeypatch):
+    checker = Checker(pack)
+    draft = "Had a lovely walk by the river this morning with the kids."
+    monkeypatch.setattr(Learned, "RISK", 0.0)  # every piece reads as at risk
+    monkeypatch.setattr(Learned, "DO_NOT_POST", 1.1)
+    learned = [f for f in checker.check(draft).findings if f.rule.startswith("learned-")]
+    assert len(learned) == 1 and learned[0].severity == "medium" and learned[0].section in pack.sections
+    assert draft[learned[0].span[0]:learned[0].span[1]] == learned[0].excerpt
+    monkeypatch.setattr(Learned, "RISK", 1.1)  # nothing reads as at risk
+    assert not [f for f in checker.check(draft).findings if f.rule.startswith("learned-")]
+    assert checker.check(draft).verdict == "ok"
+
+
+def test_a_draft_under_review_that_reads_as_dont_post_is_dont_post(pack, monkeypatch):
+    checker = Checker(pack)
+    draft = "Our biggest client is thinking of leaving us, heard it in the leadership meeting."
+    monkeypatch.setattr(Learned, "DO_NOT_POST", 1.1)
+    first = checker.check(draft).verdict
+    monkeypatch.setattr(Learned, "DO_NOT_POST", 0.0)
+    assert first in ("review", "do_not_post") and checker.check(draft).verdict == "do_not_post"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("{not json", "not valid JSON"),
+    (json.dumps({"question": "", "sections": [], "verdicts": ["unknown"]}), "non-empty text"),
+    (json.dumps({"question": "can I?", "sections": ["no-such-guideline"], "verdicts": ["allowed"]}), "unknown section"),
+    (json.dumps({"question": "can I?", "sections": [], "verdicts": ["perhaps"]}), "verdicts"),
+])
+def test_labelled_questions_with_mistakes_are_named_with_their_line(tmp_path, line, message):
+    folder = tmp_path / "pack"
+    shutil.copytree(default_dir(), folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "labelled" / "questions.jsonl"
+    path.write_text(json.dumps({"question": "fine?", "sections": ["definition"], "verdicts": ["info"]}) + "\n" + line + "\n")
+    with pytest.raises(PackError) as err:
+        load_pack(folder)
+    assert any(p.file == "labelled/questions.jsonl" and p.line == 2 and message in p.message for p in err.value.problems)
+
+
+def test_a_pack_without_labelled_files_still_loads_and_answers(tmp_path):
+    folder = tmp_path / "pack"
+    shutil.copytree(default_dir(), folder, ignore=shutil.ignore_patterns("__pycache__", "labelled"))
+    pack = load_pack(folder)
+    assert pack.labelled_questions == () and pack.labelled_drafts == ()
+    from bot.policy.engine import Engine
+
+    assert Engine(pack).answer("can I post about our unreleased product?").verdict == "not_allowed"
+    assert Checker(pack).check("Passed my driving test today!").verdict == "ok"
