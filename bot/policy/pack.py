@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.check.rules import parse_checks, parse_detectors
-from bot.policy.calibration import Calibration
 from bot.policy import labelled
+from bot.policy.calibration import Calibration
 from bot.policy.labelled import Labelled
 
 VERDICTS = ("allowed", "not_allowed", "conditional", "info")
