@@ -172,9 +172,8 @@ class Checker:
         layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
         and how likely the learned layer reads its worst piece as "don't post"."""
         spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
-        whole = (0, len(draft))
-        pieces = spans + ([whole] if spans != [whole] else [])
-        hits, risks = self.detectors.find_all([draft[s:e] for s, e in pieces])
+        hits, risks = self.detectors.find_all([draft[s:e] for s, e in spans])
+        pieces = spans + [(0, len(draft))]  # the learned layer reads each sentence, then all of them together
         out = []
         for (start, end), hit in zip(spans, hits):  # detectors read sentences; the whole draft is for the learned layer
             if hit is not None:

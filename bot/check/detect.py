@@ -91,11 +91,17 @@ class Detectors:
     def find_all(self, sentences: list[str]) -> tuple[list[tuple[Detector, str] | None], list[Risk]]:
         """For each sentence, the detector it reads like with the finding's severity (the detector's own when
         the match is strong, at most "medium" otherwise: a weak match asks for a review, it does not block), or
-        None; and what the learned layer reads in it."""
+        None; and what the learned layer reads in each sentence and, last, in all of them together (their
+        features summed and their vectors averaged: the draft is not read a second time)."""
         if not self.index or not self.learned or not sentences:
-            return [None] * len(sentences), [Risk("", 0.0, 0.0) for _ in sentences]
-        read = self.index.read(sentences)
-        risks = self.learned.read(sentences, *read)
+            return [None] * len(sentences), []
+        feats, vectors = read = self.index.read(sentences)
+        together: Counter[str] = Counter()
+        for fs in feats:
+            together.update(fs)
+        mean = vectors.mean(axis=0)
+        norm = float(np.sqrt(mean.dot(mean))) or 1.0
+        risks = self.learned.read([*feats, dict(together)], np.vstack([vectors, mean / norm]))
         scores = self.index.scores(sentences, read)
         positive, fine = scores[:, :self.n_examples], scores[:, self.n_examples:]
         out: list[tuple[Detector, str] | None] = []

@@ -77,14 +77,26 @@ class Learned:
         norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
         return {f: v / norm for f, v in weighted.items()}
 
-    def read(self, pieces: list[str], feats: list[dict[str, float]], vectors: np.ndarray) -> list[Risk]:
-        """The risk of each piece (sentences, or the whole draft), from features computed once for the detectors."""
-        if not self.enabled:
-            return [Risk("", 0.0, 0.0) for _ in pieces]
+    def read(self, feats: list[dict[str, float]], vectors: np.ndarray) -> list[Risk]:
+        """The risk of each piece of a draft from its features and vector (computed once for the detectors too)."""
+        if not self.enabled or not feats:
+            return []
+        risk = vectors @ self.risk.dense + self.risk.bias
+        severe = vectors @ self.severity.dense + self.severity.bias
         out = []
-        for fs, vector in zip(feats, vectors):
+        for i, fs in enumerate(feats):
             lexical = self.lexical(fs)
-            p = self.risk.probabilities(lexical, vector)
+            if lexical:
+                cols = np.fromiter(lexical.keys(), dtype=np.intp, count=len(lexical))
+                vals = np.fromiter(lexical.values(), dtype=np.float32, count=len(lexical))
+                risk[i] += vals @ self.risk.lexical.take(cols, axis=0)
+                severe[i] += vals @ self.severity.lexical.take(cols, axis=0)
+            p, q = _softmax(risk[i]), _softmax(severe[i])
             j = int(p[1:].argmax()) + 1
-            out.append(Risk(self.risk.classes[j], float(p[j]), float(self.severity.probabilities(lexical, vector)[2])))
+            out.append(Risk(self.risk.classes[j], float(p[j]), float(q[2])))
         return out
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
