@@ -175,8 +175,8 @@ class Checker:
         hits, risks = self.detectors.find_all([draft[s:e] for s, e in spans])
         pieces = spans + [(0, len(draft))]  # the learned layer reads each sentence, then all of them together
         out = []
-        for (start, end), hit in zip(spans, hits):  # detectors read sentences; the whole draft is for the learned layer
-            if hit is not None:
+        for (start, end), hit, risk in zip(spans, hits, risks):  # detectors read sentences; the whole draft is for the learned layer
+            if hit is not None and risk.fine < Learned.VETO:
                 detector, severity = hit
                 out.append(self._finding(draft, start, end, detector.section, detector.reason, severity, detector.suggest, "detector-" + detector.id))
         at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK]

@@ -33,13 +33,15 @@ class Risk:
     section: str  # the most likely guideline at risk ("" when the most likely is fine)
     probability: float  # of that guideline
     do_not_post: float  # probability that the piece reads "don't post"
+    fine: float = 0.0  # probability that the piece is fine
 
 
 class Learned:
     """Risk and severity of sentences, learned from the pack's draft data."""
 
-    RISK = 0.6  # a guideline this likely makes a finding
-    DO_NOT_POST = 0.6  # a draft under review whose piece reads "don't post" this likely is "don't post"
+    RISK = 0.55  # a guideline this likely makes a finding
+    DO_NOT_POST = 0.5  # a draft under review whose piece reads "don't post" this likely is "don't post"
+    VETO = 0.6  # a detector's finding on a sentence the learned layer reads as fine this likely is dropped
 
     def __init__(self, pack: Pack, normalizer: Normalizer, encoder: Encoder):
         self.normalizer, self.encoder = normalizer, encoder
@@ -93,7 +95,7 @@ class Learned:
                 severe[i] += vals @ self.severity.lexical.take(cols, axis=0)
             p, q = _softmax(risk[i]), _softmax(severe[i])
             j = int(p[1:].argmax()) + 1
-            out.append(Risk(self.risk.classes[j], float(p[j]), float(q[2])))
+            out.append(Risk(self.risk.classes[j], float(p[j]), float(q[2]), float(p[0])))
         return out
 
 

@@ -52,11 +52,11 @@ SCOPE_COMPOUNDS = frozenset({"~work_account", "~personal_account"})
 # A condition the question itself says is not met turns "it depends" into "not allowed".
 UNMET_CONDITION = re.compile(
     r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
-    r"|\bbefore (?:(?:it is|it's|they are|the|we|our|it|they|marketing|comms|hr|leadership|management|the company|\w+) )?(?:(?:officially|publicly|formally) )?"
-    r"(?:announc|public|official|release|launch|go(?:es)? live|tell|told)"
-    r"|\b(?:not|isn't|hasn't been|haven't been|wasn't|not yet been|never been) (?:yet )?(?:officially |publicly |formally )?(?:announced|public|released|published)"
-    r"|\b(?:hasn't|haven't|has not|have not|hadn't|didn't) (?:yet )?(?:announced|told|shared|published|released|made (?:it |this )?public|gone public)"
-    r"|\b(?:isn't|is not|not) (?:public|official) yet\b",
+    r"|\bbefore (?:(?:it is|it'?s|they are|the|we|our|it|they|marketing|comms|hr|leadership|management|the company|\w+) )?(?:(?:officially|publicly|formally) )?"
+    r"(?:(?:press |news )?(?:announc|public|official|release|launch)|go(?:es)? live|tell|told)"
+    r"|\b(?:not|isn'?t|hasn'?t been|haven'?t been|wasn'?t|not yet been|never been) (?:yet )?(?:officially |publicly |formally )?(?:announced|public|released|published)"
+    r"|\b(?:hasn'?t|haven'?t|has not|have not|hadn'?t|didn'?t) (?:yet )?(?:announced|told|shared|published|released|made (?:it |this )?public|gone public)"
+    r"|\b(?:isn'?t|is not|not) (?:public|official) yet\b",
 )
 
 # The question itself says the information is public already ("it was in yesterday's press release"): what is

@@ -53,7 +53,7 @@ class Softmax:
     """A multinomial logistic regression over `Rows`; targets may spread over several right classes."""
 
     STEPS = 120
-    RATE = 0.05
+    RATE = 0.1
     L2 = 1e-4
 
     def __init__(self, classes: list[str], lexical: np.ndarray, dense: np.ndarray, bias: np.ndarray):
