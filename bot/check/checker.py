@@ -227,7 +227,7 @@ class Checker:
                 verdict = candidate
         if verdict == "review" and len({f.rule for f in findings if f.severity == "medium" and not f.rule.startswith("learned-")}) >= SEVERAL:
             verdict = "do_not_post"  # independent concerns add up: one may be a false alarm, two rarely are
-        if verdict == "review" and severe >= Learned.DO_NOT_POST:
+        if verdict == "review" and severe >= Learned.DO_NOT_POST and (Learned.ALONE or any(not f.rule.startswith("learned-") for f in findings)):
             verdict = "do_not_post"  # the learned layer reads it as one of the drafts that must not go out
         return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version, shown)
 

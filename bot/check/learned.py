@@ -41,6 +41,7 @@ class Learned:
 
     RISK = 0.55  # a guideline this likely makes a finding
     DO_NOT_POST = 0.5  # a draft under review whose piece reads "don't post" this likely is "don't post"
+    ALONE = False  # a learned finding alone never makes "don't post": blocking a clean draft costs more than a review
     VETO = 0.6  # a detector's finding on a sentence the learned layer reads as fine this likely is dropped
 
     def __init__(self, pack: Pack, normalizer: Normalizer, encoder: Encoder):
