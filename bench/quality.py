@@ -5,6 +5,7 @@ answers with confidence >= 0.8 (an in-scope answer is right when section and ver
 out-of-scope one when it is `unknown`) and the share of answers that confident.
 
     python -m bench.quality questions.jsonl [...] [--drafts drafts.jsonl ...] [--misses]
+    python -m bench.quality --learned     # the learned layer on and off, each fresh set left out of labelled/
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import content
 from bot.check.checker import Checker
+from bot.check.learned import Learned
+from bot.policy.engine import Engine
 from bot.policy.pack import load_pack
 from bot.policy.service import load_policy
 
@@ -75,6 +78,33 @@ def score_drafts(checker, rows: list[dict], misses: bool = False) -> dict:
             "n": len(rows)}
 
 
+FRESH = ("blind2", "blind3", "train3")  # fresh sets by helpers who never saw content/, now tuned on
+
+
+def learned_ablation(data: Path = Path(__file__).resolve().parent.parent / "tests" / "data") -> None:
+    """Each fresh set scored by an engine and a checker whose labelled/ leaves that set out, with the learned
+    layer off (no guideline prior, no firm verdicts, no learned findings) and on."""
+    import dataclasses
+
+    pack = load_pack(content.default_dir())
+    off = {Engine: {"PRIOR_WEIGHT": 0.0, "FIRM": 1.1}, Learned: {"RISK": 1.1, "DO_NOT_POST": 1.1, "VETO": 1.1}}
+    shipped = {cls: {k: getattr(cls, k) for k in keys} for cls, keys in off.items()}
+    for name in FRESH:
+        questions, drafts = read(str(data / f"questions.{name}.jsonl")), read(str(data / f"drafts.{name}.jsonl"))
+        seen_q = {q["question"].strip().lower() for q in questions}
+        seen_d = {d["draft"].strip().lower() for d in drafts}
+        held = dataclasses.replace(pack, labelled_questions=tuple(q for q in pack.labelled_questions if q.text.lower() not in seen_q),
+                                   labelled_drafts=tuple(d for d in pack.labelled_drafts if d.text.lower() not in seen_d))
+        for label, settings in (("off", off), ("on", shipped)):
+            for cls, values in settings.items():
+                for k, v in values.items():
+                    setattr(cls, k, v)
+            q, d = score_questions(Engine(held), questions), score_drafts(Checker(held), drafts)
+            print(f"{name} learned {label}: section {q['section']:.3f} verdict {q['verdict']:.3f} refused {q['refused']:.3f} "
+                  f"false-ref {q['false_refusals']:.3f} conf>=0.8 {q['conf80_precision']:.3f} ({q['conf80_share']:.2f}) | "
+                  f"drafts verdict {d['verdict']:.3f} flagged {d['flagged']:.3f} clean blocked {d['clean_blocked']:.3f}", flush=True)
+
+
 def read(path: str) -> list[dict]:
     """Rows of a JSON-lines file."""
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
@@ -86,7 +116,11 @@ def main() -> None:
     parser.add_argument("questions", nargs="*")
     parser.add_argument("--drafts", nargs="*", default=[])
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--learned", action="store_true", help="the learned layer's ablation on the fresh sets")
     args = parser.parse_args()
+    if args.learned:
+        learned_ablation()
+        return
     pack, engine = load_policy(None, content.default_dir())
     for path in args.questions:
         s = score_questions(engine, read(path), args.misses)
