@@ -78,7 +78,7 @@ def score_drafts(checker, rows: list[dict], misses: bool = False) -> dict:
             "n": len(rows)}
 
 
-FRESH = ("blind2", "blind3", "train3")  # fresh sets by helpers who never saw content/, now tuned on
+FRESH = ("blind2", "blind3", "train3", "blind4")  # fresh sets by helpers who never saw content/, now tuned on
 
 
 def learned_ablation(data: Path = Path(__file__).resolve().parent.parent / "tests" / "data") -> None:
