@@ -43,7 +43,8 @@ LABEL org.opencontainers.image.title="smpolicy" \
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/smpolicy/bin:$PATH \
-    SMPOLICY_DATA_DIR=/data
+    SMPOLICY_DATA_DIR=/data \
+    SMPOLICY_CACHE_DIR=/data/cache
 # A numeric UID/GID, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 RUN groupadd --gid 10001 smpolicy \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin smpolicy \

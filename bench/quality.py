@@ -81,7 +81,10 @@ def score_drafts(checker, rows: list[dict], misses: bool = False) -> dict:
 FRESH = ("blind2", "blind3", "train3", "blind4")  # fresh sets by helpers who never saw content/, now tuned on
 
 
-def learned_ablation(data: Path = Path(__file__).resolve().parent.parent / "tests" / "data") -> None:
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def learned_ablation(data: Path = DATA) -> None:
     """Each fresh set scored by an engine and a checker whose labelled/ leaves that set out, with the learned
     layer off (no guideline prior, no firm verdicts, no learned findings) and on."""
     import dataclasses

@@ -11,6 +11,8 @@ reads "don't post" with DO_NOT_POST becomes "don't post".
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -70,10 +72,11 @@ class Learned:
         self.enabled = bool(texts)
         if not self.enabled:
             return
-        rows = Rows.build([self.lexical(fs) for fs in feats], encoder.encode(texts), len(self.rows))
+        rows = functools.cache(lambda: Rows.build([self.lexical(fs) for fs in feats], encoder.encode(texts), len(self.rows)))
         sections = sorted({s.split(".")[0] for s in pack.sections})
-        self.risk = Softmax.fit([FINE, *sections], rows, risk)
-        self.severity = Softmax.fit([FINE, "review", "do_not_post"], rows, severity)
+        corpus = hashlib.sha256(repr(texts).encode()).hexdigest()
+        self.risk = Softmax.cached([pack.digest, "drafts-risk", corpus], [FINE, *sections], risk, rows)
+        self.severity = Softmax.cached([pack.digest, "drafts-severity", corpus], [FINE, "review", "do_not_post"], severity, rows)
 
     def lexical(self, feats: dict[str, float]) -> dict[int, float]:
         weighted = {self.rows[f]: c * self.idf[f] for f, c in feats.items() if f in self.rows}

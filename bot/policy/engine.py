@@ -11,6 +11,8 @@ The engine only ever returns verdicts, sections and quotes written in the pack.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 import re
 from collections import Counter
@@ -215,10 +217,14 @@ class Engine:
         # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
         self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
         self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
-        self.prior = self._fit_prior(docs, vectors, lambda t: [t.section.split(".")[0]], lambda q: [x.split(".")[0] for x in q.sections],
-                                     sorted(set(self.topic_sections)))
         self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
-        self.verdicts = self._fit_prior(docs, vectors, lambda t: [t.verdict], lambda q: list(q.verdicts), sorted(set(self.topic_verdicts)))
+        topics = [pack.topics[label[1]] for label, _ in docs if label[0] == "topic"]
+        questions = [q for q in pack.labelled_questions if q.sections]
+        rows = functools.cache(lambda: self._learning_rows(docs, vectors, questions))  # only when a model is not cached
+        self.prior = self._fit("guideline", rows, topics, questions, lambda t: [t.section.split(".")[0]],
+                               lambda q: [x.split(".")[0] for x in q.sections], sorted(set(self.topic_sections)))
+        self.verdicts = self._fit("verdict", rows, topics, questions, lambda t: [t.verdict], lambda q: list(q.verdicts),
+                                  sorted(set(self.topic_verdicts)))
         self._prior_of_topic = np.array([self.prior.index[name] for name in self.topic_sections], dtype=np.intp)
 
     def _lexical(self, feats: dict[str, float]) -> dict[int, float]:
@@ -226,22 +232,22 @@ class Engine:
         known = {f: c for f, c in feats.items() if f in self.features}
         return {self.features[f]: w for f, w in _unit(self._weigh(known)).items()}
 
-    def _fit_prior(self, docs: list[tuple[tuple[str, int], dict[str, float]]], vectors: np.ndarray,
-                   of_topic: Callable[[Topic], list[str]], of_question: Callable[[Labelled], list[str]], classes: list[str]) -> Softmax:
-        """P(class | question) (the guideline, or the verdict), fitted on the situations' examples and the pack's
-        labelled questions that the guidelines cover."""
-        lexical, dense, targets = [], [], []
-        for (label, feats), vector in zip(docs, vectors):
-            if label[0] == "topic":
-                lexical.append(self._lexical(feats))
-                dense.append(vector)
-                targets.append(of_topic(self.pack.topics[label[1]]))
-        rows = [q for q in self.pack.labelled_questions if q.sections and any(c in classes for c in of_question(q))]
-        lexical += [self._lexical(self.normalizer.features(q.text)) for q in rows]
-        targets += [of_question(q) for q in rows]
-        extra = self.encoder.encode([q.text for q in rows]) if rows else np.zeros((0, self.encoder.dims), np.float32)
-        matrix = np.vstack([np.array(dense, dtype=np.float32).reshape(-1, self.encoder.dims), extra])
-        return Softmax.fit(classes, Rows.build(lexical, matrix, len(self.features)), targets)
+    def _learning_rows(self, docs: list[tuple[tuple[str, int], dict[str, float]]], vectors: np.ndarray, questions: list[Labelled]) -> Rows:
+        """What the learned models fit on, as features: the situations' examples, then the labelled questions."""
+        lexical = [self._lexical(feats) for label, feats in docs if label[0] == "topic"]
+        lexical += [self._lexical(self.normalizer.features(q.text)) for q in questions]
+        dense = [vectors[[label[0] == "topic" for label, _ in docs]]]
+        dense.append(self.encoder.encode([q.text for q in questions]) if questions else np.zeros((0, self.encoder.dims), np.float32))
+        return Rows.build(lexical, np.vstack(dense), len(self.features))
+
+    def _fit(self, name: str, rows: Callable[[], Rows], topics: list[Topic], questions: list[Labelled],
+             of_topic: Callable[[Topic], list[str]], of_question: Callable[[Labelled], list[str]], classes: list[str]) -> Softmax:
+        """P(class | question) (the guideline, or the verdict) over the rows that have a class among `classes`."""
+        targets = [of_topic(t) for t in topics] + [of_question(q) for q in questions]
+        keep = np.array([any(c in classes for c in names) for names in targets], dtype=bool)
+        texts = repr([e for t in self.pack.topics for e in t.examples] + [q.text for q in questions])
+        return Softmax.cached([self.pack.digest, "engine-" + name, hashlib.sha256(texts.encode()).hexdigest()], classes,
+                              [names for names, k in zip(targets, keep) if k], lambda: rows().subset(keep))
 
     def guideline_prior(self, text: str, feats: dict[str, float] | None = None) -> np.ndarray:
         """log P(guideline | question) of each topic, in topic order (the learned prior)."""

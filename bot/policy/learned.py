@@ -10,13 +10,42 @@ reads a sentence's risk and severity from two of them (see bot/check/learned.py)
 Features are the lexical ones the layers already compute (sparse: a TF-IDF unit vector over stems, concepts
 and bigrams) beside the semantic sentence vector (dense). The fit is deterministic (zero start, Adam, a fixed
 number of steps), takes a few hundred milliseconds and needs numpy only; the same pack gives the same model.
+Fitted weights are cached on disk (SMPOLICY_CACHE_DIR, else $XDG_CACHE_HOME/smpolicy or ~/.cache/smpolicy;
+`off` for none) under a key made of the pack's files, this code's files and the training data, so a restart
+or a second replica loads them in milliseconds; a cache that cannot be written is skipped silently.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+CODE = Path(__file__).resolve().parent.parent  # bot/: the features and the fit are this code's
+
+
+@functools.cache
+def _code_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted([*CODE.glob("policy/*.py"), *CODE.glob("check/*.py")]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def cache_dir() -> Path | None:
+    """Where fitted weights are kept, or None when SMPOLICY_CACHE_DIR=off."""
+    chosen = os.environ.get("SMPOLICY_CACHE_DIR", "")
+    if chosen.lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smpolicy"
 
 
 @dataclass(frozen=True)
@@ -36,6 +65,12 @@ class Rows:
         val = np.array([w for feats in lexical for w in feats.values()], dtype=np.float32)
         return cls(row, col, val, np.asarray(dense, dtype=np.float32), n_lexical)
 
+    def subset(self, keep: np.ndarray) -> Rows:
+        """The rows where `keep` (booleans, one a row) is true, in their order."""
+        renumber = np.cumsum(keep) - 1
+        entries = keep[self.row]
+        return Rows(renumber[self.row[entries]], self.col[entries], self.val[entries], self.dense[keep], self.n_lexical)
+
     def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For sums by segment (np.add.reduceat, far quicker than np.add.at): the rows that have lexical
         entries with where each starts (entries are in row order), and the entries in feature order with the
@@ -52,8 +87,8 @@ class Rows:
 class Softmax:
     """A multinomial logistic regression over `Rows`; targets may spread over several right classes."""
 
-    STEPS = 120
-    RATE = 0.1
+    STEPS = 60
+    RATE = 0.2
     L2 = 1e-4
 
     def __init__(self, classes: list[str], lexical: np.ndarray, dense: np.ndarray, bias: np.ndarray):
@@ -94,6 +129,32 @@ class Softmax:
                 v += 0.001 * g * g
                 w -= cls.RATE * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
         return cls(classes, *weights)
+
+    @classmethod
+    def cached(cls, parts: list[str], classes: list[str], targets: list[list[str]], rows: Callable[[], Rows]) -> Softmax:
+        """`fit(classes, rows(), targets)`, or the weights of the same fit from the cache: `parts` name the pack
+        (its files' digest) and the model; the code, the classes, the targets and the fit's settings join them."""
+        h = hashlib.sha256()
+        for part in [*parts, _code_digest(), repr(classes), repr(targets), repr((cls.STEPS, cls.RATE, cls.L2))]:
+            h.update(part.encode() + b"\0")
+        folder = cache_dir()
+        path = folder / f"learned-{h.hexdigest()[:32]}.npz" if folder else None
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as saved:
+                    return cls(classes, saved["lexical"], saved["dense"], saved["bias"])
+            except (OSError, ValueError, KeyError):
+                pass  # unreadable or from an older layout: fit again and overwrite
+        model = cls.fit(classes, rows(), targets)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+                    np.savez(tmp, lexical=model.lexical, dense=model.dense, bias=model.bias)
+                os.replace(tmp.name, path)  # whole or not at all, even with two processes writing at once
+            except OSError:
+                pass
+        return model
 
     def probabilities(self, lexical: dict[int, float], dense: np.ndarray) -> np.ndarray:
         """Class probabilities (in `classes` order) for one example."""

@@ -10,6 +10,7 @@ Every problem is reported with its file and line; `load_pack` raises `PackError`
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -107,6 +108,7 @@ class Pack:
     detectors: list = field(default_factory=list)
     labelled_questions: tuple[Labelled, ...] = ()  # labelled/questions.jsonl: what the learned models fit on
     labelled_drafts: tuple[Labelled, ...] = ()
+    digest: str = ""  # SHA-256 of the pack's files: what learned weights are cached under
 
     def section(self, section_id: str) -> Section:
         """The section with this id, or its top-level parent's when the sub-id is unknown."""
@@ -380,4 +382,11 @@ def load_pack(folder: str | Path) -> Pack:
         raise PackError(reader.problems)
     return Pack(str(meta["title"]), str(meta["version"]), str(meta["effective"]), contacts,
                 sections, topics, offtopics, questions, synonyms, platforms, checks, compounds, calibration, detectors,
-                labelled_questions, labelled_drafts)
+                labelled_questions, labelled_drafts, _digest(folder))
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

@@ -100,3 +100,36 @@ def test_a_pack_without_labelled_files_still_loads_and_answers(tmp_path):
 
     assert Engine(pack).answer("can I post about our unreleased product?").verdict == "not_allowed"
     assert Checker(pack).check("Passed my driving test today!").verdict == "ok"
+
+
+def test_fitted_weights_are_cached_under_the_pack_code_and_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMPOLICY_CACHE_DIR", str(tmp_path / "cache"))
+    rows, targets = _toy()
+    calls = []
+
+    def build():
+        calls.append(1)
+        return rows
+
+    first = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    files = list((tmp_path / "cache").glob("learned-*.npz"))
+    again = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    assert len(calls) == 1 and len(files) == 1 and np.array_equal(first.lexical, again.lexical)
+    Softmax.cached(["pack-b", "toy"], ["a", "b"], targets, build)  # another pack: fitted anew
+    Softmax.cached(["pack-a", "toy"], ["a", "b"], [["b"], ["b"], ["a"], ["a"], ["a"]], build)  # other labels: anew
+    assert len(calls) == 3 and len(list((tmp_path / "cache").glob("learned-*.npz"))) == 3
+    files[0].write_bytes(b"not a numpy file")  # a damaged file is fitted again and replaced
+    mended = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    assert len(calls) == 4 and np.array_equal(mended.lexical, first.lexical)
+
+
+def test_the_cache_can_be_off_or_unwritable(tmp_path, monkeypatch):
+    rows, targets = _toy()
+    monkeypatch.setenv("SMPOLICY_CACHE_DIR", "off")
+    Softmax.cached(["p"], ["a", "b"], targets, lambda: rows)
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be")
+    monkeypatch.setenv("SMPOLICY_CACHE_DIR", str(blocked / "cache"))
+    model = Softmax.cached(["p"], ["a", "b"], targets, lambda: rows)  # can't write: fits, says nothing
+    assert model.probabilities({0: 1.0}, np.array([1, 0], np.float32))[0] > 0.9
+    assert not list(tmp_path.rglob("learned-*.npz"))
