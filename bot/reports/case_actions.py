@@ -4,7 +4,7 @@ records and what the reviewer is told.
 
 `ReviewDesk.perform` (bot/reports/review.py) runs an action for every surface: the chat dialogs submit it by its
 button, the web console (adapters/web/console/cases.py) posts its name. The state rules are the repository's
-(bot/storage/cases.py): a change that does not apply to the case's state changes nothing.
+(bot/storage/case_states.py): a change that does not apply to the case's state changes nothing.
 """
 
 from __future__ import annotations
