@@ -18,6 +18,7 @@ from bot.quiz.rounds import Rounds
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Hasher, Sealer
 from bot.reports.flow import ReportDesk
+from bot.reports.follow_up import FollowUp
 from bot.reports.limits import Limits
 from bot.reports.review import CASE_ACTION_IDS, ReviewDesk
 from bot.storage import Storage
@@ -83,7 +84,8 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
     desk = ReportDesk(storage.cases, sealer, pack, notify_delay=notify_delay, hasher=hasher, limits=limits,
                       reviewers=storage.reviewers, ack_days=ack_days, feedback_days=feedback_days)
     cases = CaseBook(storage.cases, storage.reviewers, sealer, ack_days=ack_days, feedback_days=feedback_days)
-    review = ReviewDesk(cases, pack, hasher, limits)
+    review = ReviewDesk(cases, pack)
+    follow_up = FollowUp(cases, hasher, limits)
     rounds = Rounds(storage.rounds, quiz, Leases(storage.leases))
     checker = Checker(pack)
     owner_settings = owner_settings or OwnerSettings()
@@ -143,9 +145,9 @@ def build_bot(pack: Pack, engine: Engine, storage: Storage, sealer: Sealer, hook
         Handler("feedback", _action("feedback.up", "feedback.down"), feedback),
         Handler("reports.list", _either(_word("reports", "cases"), _action("reports.list")), review.list_cases),
         Handler("case.review", _action(*CASE_ACTION_IDS), review.reviewer_action),
-        Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), review.lookup_form),
-        Handler("case.verify", _action("case.verify"), review.verify),
-        Handler("case.reply", _action("case.reply"), review.reply),
+        Handler("case.lookup", _either(_word("case", "my case", "follow up"), _action("case.lookup")), follow_up.lookup_form),
+        Handler("case.verify", _action("case.verify"), follow_up.verify),
+        Handler("case.reply", _action("case.reply"), follow_up.reply),
         Handler("owners.ask", _action("owners.ask"), owners.ask_form),
         Handler("owners.send", _action("owners.send"), owners.send),
         Handler("owners.check", _either(_word("my question", "owners answer"), _action("owners.check")), owners.check),

@@ -6,17 +6,36 @@ opaque to the core. Button action ids carry a `#index` suffix added by render; i
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import re
 from urllib.parse import unquote_plus
 
 from bot.messages import Incoming, incoming_action
 
 CHANNEL = "slack"
+log = logging.getLogger("smpolicy.slack")
 
 
 class PayloadError(ValueError):
     """A payload that lacks what Slack always sends; the request gets a 4xx."""
+
+
+# What reading a signed payload of an unexpected shape raises (here, or in a listener that reads it).
+MALFORMED = (PayloadError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def tolerant(listener):
+    """A Bolt listener for which a signed payload of an unexpected shape is acknowledged and dropped, never a 500."""
+    @functools.wraps(listener)
+    async def run(**kwargs):
+        try:
+            return await listener(**kwargs)
+        except MALFORMED as exc:
+            log.warning("malformed slack payload", extra={"error": type(exc).__name__})
+            await kwargs["ack"]()
+    return run
 
 
 def _obj(value: object) -> dict:

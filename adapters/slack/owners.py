@@ -44,12 +44,12 @@ class SlackOwners:
         self.desk.deliverers["slack"] = self.deliver
 
     async def announce(self, notice: Reply) -> None:
-        await self.slack.post(self.owners_channel, [replace(notice, private=False)])
+        await self.slack.send.post(self.owners_channel, [replace(notice, private=False)])
 
     async def deliver(self, delivery: Delivery) -> None:
         """An answer to a question asked by name, in the asker's DM with the app."""
         user_id = delivery.user_key.rsplit(":", 1)[1]
-        await self.slack.post(await self.slack.dm_channel(user_id), [replace(delivery.reply, private=False)])
+        await self.slack.send.post(await self.slack.send.dm_channel(user_id), [replace(delivery.reply, private=False)])
 
     async def sync(self, force: bool = False) -> None:
         """The owners are the members of the owners' channel: refresh (at most every minute unless forced)."""

@@ -18,19 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.reports.crypto import CODE_ALPHABET, Sealer, TamperedError
-from bot.storage.cases import (
-    OPEN_STATUSES,
-    STATUSES,
-    AuditEntry,
-    CaseRow,
-    Cases,
-    CaseStatus,
-    CodeRecord,
-    DueCase,
-    ExclusionKind,
-    NoticeClaim,
-    ReminderKind,
-)
+from bot.storage.case_reminders import DueCase, NoticeClaim, ReminderKind
+from bot.storage.case_states import OPEN_STATUSES, STATUSES, CaseStatus
+from bot.storage.cases import AuditEntry, CaseRow, Cases, CodeRecord, ExclusionKind
 from bot.storage.reviewers import Reviewer, Reviewers
 
 OPEN: tuple[CaseStatus, ...] = OPEN_STATUSES

@@ -1,14 +1,9 @@
-"""Reports and what hangs off them: messages, the audit log, follow-up sessions, notices to reviewers, retention.
+"""The `Cases` repository: reports and what hangs off them. Here: filing, listing and reading, messages, who is
+kept from a case, the audit log, follow-up sessions, retention and key rotation. Its state rules (the `MOVES`
+table, assignment) are in case_states.py, its notices and deadline reminders in case_reminders.py.
 
 Rows hold ciphertext only: sealing and opening is the domain's (bot/reports/cases.py), which also decides what a
-stored time may say (the hour). The case's state rules are here, in SQL: each change names the states it may
-leave, and the row count says whether it happened, so two reviewers (or two replicas) pressing at once change a
-case once.
-
-    new ──acknowledge──▶ acknowledged ──start review──▶ in_review ──close (outcome)──▶ closed ──reopen──▶ in_review
-     └──────────────────────────────close────────────────────────────────┘
-
-Every move is one `UPDATE ... WHERE status IN (...)` built from `MOVES` below: the only place the rules are.
+stored time may say (the hour).
 """
 
 from __future__ import annotations
@@ -18,23 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from bot.storage.case_reminders import CaseReminders
+from bot.storage.case_states import CaseStates, CaseStatus
 from bot.storage.database import Database, Row
 from bot.storage.errors import DuplicateError
 
-CaseStatus = Literal["new", "acknowledged", "in_review", "closed"]
-STATUSES: tuple[CaseStatus, ...] = ("new", "acknowledged", "in_review", "closed")
-OPEN_STATUSES: tuple[CaseStatus, ...] = ("new", "acknowledged", "in_review")
 Author = Literal["reporter", "reviewer", "note"]
-Move = Literal["acknowledge", "review", "close", "reopen"]
-# The case's state rules, all of them: a move's allowed starting states and where it leads.
-MOVES: dict[Move, tuple[tuple[CaseStatus, ...], CaseStatus]] = {
-    "acknowledge": (("new",), "acknowledged"),
-    "review": (("acknowledged",), "in_review"),
-    "close": (OPEN_STATUSES, "closed"),
-    "reopen": (("closed",), "in_review"),
-}
 ExclusionKind = Literal["kept", "recused"]  # kept from the case by its reporter, or recused themself
-ReminderKind = Literal["ack_soon", "ack_overdue", "feedback_soon", "feedback_overdue"]
 
 
 class DuplicateSubmission(DuplicateError):
@@ -120,25 +105,6 @@ class CodeRecord:
     code_salt: str
 
 
-@dataclass(frozen=True)
-class DueCase:
-    """A case waiting to be announced to reviewers (what the notice shows: nothing decrypted)."""
-
-    ref: str
-    category: str
-    urgency: str
-    notify_after: float | None
-
-
-@dataclass(frozen=True)
-class NoticeClaim:
-    """This process's claim to announce `ref`, held until `until`; `released` puts `notify_after` back."""
-
-    ref: str
-    until: float
-    was: float | None
-
-
 LISTED = ("ref, category, urgency, status, created_at, outcome, notified_at, ack_due, feedback_due, assignee, "
           "EXISTS (SELECT 1 FROM report_messages m WHERE m.ref = reports.ref AND m.author = 'reviewer') AS replied")
 URGENT_FIRST = "CASE urgency WHEN 'urgent' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, created_at, ref"
@@ -153,7 +119,9 @@ def _purged_detail(row: Row) -> str:
             f"closed {_day(row['closed_at'])}; outcome {row['outcome'] or ''}")
 
 
-class Cases:
+class Cases(CaseStates, CaseReminders):
+    """One repository per aggregate: the case, with its parts in case_states.py and case_reminders.py."""
+
     def __init__(self, db: Database):
         self.db = db
 
@@ -229,45 +197,6 @@ class Cases:
             "INSERT INTO report_messages (ref, author, at, nonce, ciphertext) SELECT ref, 'note', ?, ?, ? FROM reports "
             "WHERE ref = ?", [at, nonce, ciphertext, ref]) == 1
 
-    # ---------------------------------------------------------------- the state rules
-
-    async def move(self, ref: str, move: Move, outcome: str | None = None, at: float | None = None) -> bool:
-        """Move a case by the rules in MOVES: True when it moved, False (nothing changed) when it was in no state
-        the move may leave (a stale button, a second Close, two reviewers at once). Closing sets the outcome and
-        time; reopening clears them."""
-        starts, target = MOVES[move]
-        marks = ", ".join("?" for _ in starts)
-        extra, params = "", []
-        if target == "closed":
-            extra, params = ", outcome = ?, closed_at = ?", [outcome, at]
-        elif move == "reopen":
-            extra = ", outcome = NULL, closed_at = NULL"
-        return await self.db.execute(f"UPDATE reports SET status = ?{extra} WHERE ref = ? AND status IN ({marks})",
-                                     [target, *params, ref, *starts]) == 1
-
-    async def acknowledge(self, ref: str) -> bool:
-        """new -> acknowledged."""
-        return await self.move(ref, "acknowledge")
-
-    async def start_review(self, ref: str) -> bool:
-        """acknowledged -> in_review."""
-        return await self.move(ref, "review")
-
-    async def close(self, ref: str, outcome: str, at: float) -> bool:
-        """Any open state -> closed with an outcome; False when already closed (closed is final)."""
-        return await self.move(ref, "close", outcome, at)
-
-    async def reopen(self, ref: str) -> bool:
-        """closed -> in_review, only when asked explicitly (the caller audits it with a reason)."""
-        return await self.move(ref, "reopen")
-
-    async def assign(self, ref: str, reviewer: str | None) -> bool:
-        """Assign an open case to a reviewer (None: to nobody); never to one kept from it."""
-        return await self.db.execute(
-            "UPDATE reports SET assignee = ? WHERE ref = ? AND status IN ('new', 'acknowledged', 'in_review') "
-            "AND NOT EXISTS (SELECT 1 FROM case_exclusions e WHERE e.ref = reports.ref AND e.reviewer = ?)",
-            [reviewer, ref, reviewer or ""]) == 1
-
     # ---------------------------------------------------------------- conflict of interest
 
     async def exclude(self, ref: str, reviewer: str, kind: ExclusionKind) -> bool:
@@ -290,22 +219,6 @@ class Cases:
         """Reviewer key -> kind ("kept" or "recused") of everyone kept from a case."""
         rows = await self.db.fetchall("SELECT reviewer, kind FROM case_exclusions WHERE ref = ? ORDER BY reviewer", [ref])
         return {r["reviewer"]: r["kind"] for r in rows}
-
-    # ---------------------------------------------------------------- deadline reminders
-
-    async def claim_reminder(self, ref: str, kind: ReminderKind, at: float) -> bool:
-        """This process's turn to send the `kind` reminder of `ref`: one INSERT, so of several notifiers on one
-        database (and across restarts) exactly one ever gets it; False when it was claimed (or sent) already."""
-        return await self.db.execute("INSERT INTO case_reminders (ref, kind, at) VALUES (?, ?, ?) ON CONFLICT (ref, kind) DO NOTHING",
-                                     [ref, kind, at]) == 1
-
-    async def release_reminder(self, ref: str, kind: ReminderKind, at: float) -> None:
-        """A reminder's send failed everywhere: give the claim back so the next tick tries again."""
-        await self.db.execute("DELETE FROM case_reminders WHERE ref = ? AND kind = ? AND at = ?", [ref, kind, at])
-
-    async def reminders(self, ref: str) -> list[str]:
-        """The kinds of reminder sent for a case."""
-        return [r["kind"] for r in await self.db.fetchall("SELECT kind FROM case_reminders WHERE ref = ? ORDER BY kind", [ref])]
 
     # ---------------------------------------------------------------- audit
 
@@ -336,31 +249,6 @@ class Cases:
         """The case of a session that has not expired at `now`."""
         row = await self.db.fetchone("SELECT ref FROM case_sessions WHERE token_hash = ? AND expires > ?", [token_hash, now])
         return row["ref"] if row else None
-
-    # ---------------------------------------------------------------- notices to reviewers
-
-    async def due(self, now: float) -> list[DueCase]:
-        """Cases not yet announced whose time has come (and that no notifier holds a claim on)."""
-        rows = await self.db.fetchall(
-            "SELECT ref, category, urgency, notify_after FROM reports WHERE notified_at IS NULL AND COALESCE(notify_after, 0) <= ? "
-            "ORDER BY COALESCE(notify_after, 0), ref", [now])  # the same order on both backends (NULLs sort differently)
-        return [DueCase(r["ref"], r["category"], r["urgency"], r["notify_after"]) for r in rows]
-
-    async def claim(self, case: DueCase, now: float, until: float) -> NoticeClaim | None:
-        """Claim the announcement of a due case until `until`: one statement, so of several notifiers on one
-        database exactly one gets it (the row count decides); None when another one has it or it was announced."""
-        taken = await self.db.execute("UPDATE reports SET notify_after = ? WHERE ref = ? AND notified_at IS NULL "
-                                      "AND COALESCE(notify_after, 0) <= ?", [until, case.ref, now])
-        return NoticeClaim(case.ref, until, case.notify_after) if taken == 1 else None
-
-    async def release(self, claim: NoticeClaim) -> None:
-        """Give a claim back after a failed send, so the next tick (of any notifier) tries again; nothing when the
-        claim ran out and another notifier holds the case now."""
-        await self.db.execute("UPDATE reports SET notify_after = ? WHERE ref = ? AND notified_at IS NULL AND notify_after = ?",
-                              [claim.was, claim.ref, claim.until])
-
-    async def mark_notified(self, ref: str, at: float) -> None:
-        await self.db.execute("UPDATE reports SET notified_at = ?, notify_after = NULL WHERE ref = ?", [at, ref])
 
     # ---------------------------------------------------------------- retention
 

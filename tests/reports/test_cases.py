@@ -12,7 +12,7 @@ from bot.messages import incoming_action
 from bot.reports.cases import CaseBook
 from bot.reports.crypto import Sealer, TamperedError, load_keys, new_key
 from bot.reports.flow import ReportDesk, form_token
-from bot.reports.review import ReviewDesk
+from bot.reports.follow_up import FollowUp
 from tests.reports.conftest import rows_text, table_names
 
 
@@ -91,28 +91,28 @@ async def test_ciphertext_moved_to_another_case_is_detected(env):
     assert (await book.case(a)).body["what"] == "first"
 
 
-async def verify(review, ref, code, user="reporter"):
-    [reply] = await review.verify(incoming_action("web", user, "c", "case.verify", "-", {"ref": ref, "code": code}))
+async def verify(follow_up, ref, code, user="reporter"):
+    [reply] = await follow_up.verify(incoming_action("web", user, "c", "case.verify", "-", {"ref": ref, "code": code}))
     return reply
 
 
 async def test_wrong_codes_are_limited_per_person_never_per_case(env, pack):
     db, book, desk, clock = env
-    review = ReviewDesk(book, pack)
+    follow_up = FollowUp(book)
     ref, code = await file(desk)
     assert code.replace("-", "") not in await rows_text(db) and code not in await rows_text(db)
-    assert (await verify(review, ref, code)).card.title == f"Your case {ref}"
-    assert (await verify(review, ref, code.lower())).card.title == f"Your case {ref}"
+    assert (await verify(follow_up, ref, code)).card.title == f"Your case {ref}"
+    assert (await verify(follow_up, ref, code.lower())).card.title == f"Your case {ref}"
     # A stranger guessing at the case is stopped after 10 wrong codes an hour; the reporter is not locked out.
-    answers = [(await verify(review, ref, "AAAA-BBBB-CCCC", user="stranger")).text for _ in range(11)]
+    answers = [(await verify(follow_up, ref, "AAAA-BBBB-CCCC", user="stranger")).text for _ in range(11)]
     assert answers[:10] == ["That reference and code don't match."] * 10 and answers[10].startswith("Too many wrong codes")
-    assert (await verify(review, ref, code)).card.title == f"Your case {ref}"
-    assert (await verify(review, ref, code, user="stranger")).text.startswith("Too many wrong codes")
+    assert (await verify(follow_up, ref, code)).card.title == f"Your case {ref}"
+    assert (await verify(follow_up, ref, code, user="stranger")).text.startswith("Too many wrong codes")
     clock.now += 3601
-    assert (await verify(review, ref, code, user="stranger")).card.title == f"Your case {ref}"
+    assert (await verify(follow_up, ref, code, user="stranger")).card.title == f"Your case {ref}"
     # An unknown reference answers like a wrong code; a malformed one is refused before anything is stored.
-    assert (await verify(review, "R-22222Z", code)).text == "That reference and code don't match."
-    assert (await verify(review, "R-" + "9" * 60000, code)).field_errors[0][0] == "ref"
+    assert (await verify(follow_up, "R-22222Z", code)).text == "That reference and code don't match."
+    assert (await verify(follow_up, "R-" + "9" * 60000, code)).field_errors[0][0] == "ref"
     # Nothing of these attempts is stored: no failure rows, no counts (they live in memory only).
     assert await count(db, "code_failures") == 0 and "attempts" not in await table_names(db)
 

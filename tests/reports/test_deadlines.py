@@ -14,6 +14,7 @@ from bot.messages import incoming_action
 from bot.reports.cases import CaseBook, due_dates
 from bot.reports.crypto import Sealer
 from bot.reports.flow import ReportDesk
+from bot.reports.follow_up import FollowUp
 from bot.reports.review import ReviewDesk
 from bot.storage import Storage
 from tests.reports.test_cases import Clock, file
@@ -136,12 +137,12 @@ async def test_the_reporter_sees_when_to_expect_an_answer(storage, pack):
     clock = Clock(FILED)
     desk = ReportDesk(storage.cases, Sealer(KEY), pack, notify_delay=0, clock=clock)
     book = CaseBook(storage.cases, storage.reviewers, Sealer(KEY), clock=clock)
-    review = ReviewDesk(book, pack, limits=desk.limits)
+    follow_up = FollowUp(book, limits=desk.limits)
     ref, code = await file(desk)
-    [view] = await review.verify(incoming_action("web", "someone", "c", "case.verify", "-", {"ref": ref, "code": code}))
+    [view] = await follow_up.verify(incoming_action("web", "someone", "c", "case.verify", "-", {"ref": ref, "code": code}))
     assert "acknowledge it by 2027-03-08, and answer you by 2027-05-30" in view.card.body
     assert await book.acknowledge(ref)
-    [view] = await review.verify(incoming_action("web", "someone", "c", "case.verify", "-", {"ref": ref, "code": code}))
+    [view] = await follow_up.verify(incoming_action("web", "someone", "c", "case.verify", "-", {"ref": ref, "code": code}))
     assert "You can expect an answer by 2027-05-30." in view.card.body
 
 

@@ -12,7 +12,7 @@ import pytest
 import bot.storage.postgres as pg_backend
 import bot.storage.sqlite as sqlite_backend
 from bot.storage import Storage, open_database
-from bot.storage.cases import MOVES, STATUSES
+from bot.storage.case_states import MOVES, STATUSES
 from tests.storage.test_cases import HOUR, report
 
 DAY = 86400

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from bot.storage import DuplicateError, Storage
-from bot.storage.cases import DueCase, DuplicateSubmission, NewReport
+from bot.storage.case_reminders import DueCase
+from bot.storage.cases import DuplicateSubmission, NewReport
 
 NOW = 1_800_000_000.0
 HOUR = NOW - NOW % 3600

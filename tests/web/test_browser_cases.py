@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
 
 from adapters.server import create_app
-from bot.reports.review import ACTIONS
+from bot.reports.case_actions import ACTIONS
 from bot.storage import open_database
 from tests.conftest import ROOT
 from tests.server.conftest import settings_for

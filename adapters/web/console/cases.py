@@ -6,8 +6,8 @@ identity `web:<user>` must be in the reviewers' group (SMPOLICY_WEB_REVIEWERS). 
 page and action. A reviewer kept from a case (by its reporter, or recused) sees its reference in the list only
 and gets 403 on its page and every action on it. Every action is a POST form with a CSRF token (an HMAC of the
 reviewer's identity with a key made at start) and the Host/Origin checks of the web chat; every page is sent
-with `Cache-Control: no-store`. The rules themselves are the review desk's (bot/reports/review.py), the same
-ones the Slack modals and Teams dialogs use.
+with `Cache-Control: no-store`. The rules themselves are the review desk's (bot/reports/review.py, the actions one
+table in bot/reports/case_actions.py), the same ones the Slack modals and Teams dialogs use.
 
     /console/cases                       the case list: overdue first, filters by status and guideline (links)
     /console/cases/{ref}                 the case: words, messages, notes, audit log, the actions
@@ -28,8 +28,9 @@ from aiohttp import web
 
 from adapters.web.console.page import layout
 from adapters.web.identity import WebIdentity
+from bot.reports.case_actions import ACTIONS, OUTCOMES
 from bot.reports.cases import Case, CaseRow, overdue, valid_ref
-from bot.reports.review import ACTIONS, OUTCOMES, STATUS_LABELS, ReviewDesk
+from bot.reports.review import STATUS_LABELS, ReviewDesk
 
 PAGES = [("cases", "/console/cases", "Cases")]
 HEADING = "Reviewers' console"
