@@ -110,6 +110,11 @@ class TeamsChannel(TeamsActivityHandler):
             return True
         return self.authenticated and isinstance(service_url, str) and service_url.lower().startswith("https://")
 
+    def is_admin(self, activity: dict) -> bool:
+        """Whether a trusted activity comes from an administrator listed in SMPOLICY_TEAMS_ADMINS (who choose the
+        reviewers' channel)."""
+        return self.trusted(activity) and ((activity.get("from") or {}).get("aadObjectId") or "") in self.admins
+
     # ---------------------------------------------------------------- inbound
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -226,11 +231,50 @@ class TeamsChannel(TeamsActivityHandler):
             outgoing = Activity().deserialize(render.activity(reply))
             await with_retry(functools.partial(turn_context.send_activity, outgoing))
 
-    # ---------------------------------------------------------------- reviewers
+    # ---------------------------------------------------------------- team channels: reviewers
+
+    async def destination(self, key: str) -> dict | None:
+        """A chosen team channel (`reviewers here`: "teams"): its team, tenant and conversation reference."""
+        target = await self.reviewers.destination(key)
+        return json.loads(target) if target else None
+
+    async def choose_team(self, turn_context: TurnContext, activity: dict, key: str) -> None:
+        """Store the channel of this (trusted, admin's) activity as the destination `key`."""
+        reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+        reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
+        await self.reviewers.set_destination(key, json.dumps({"team_id": inbound.team_of(activity), "tenant_id": inbound.tenant_of(activity),
+                                                              "reference": reference}))
+
+    async def team_members(self, turn_context: TurnContext, activity: dict, destination: dict) -> dict[str, str] | None:
+        """The members of a destination's team (user key -> name), read through the connector of a trusted
+        activity; None when that is not possible (the caller keeps the last known roster)."""
+        if not self.trusted(activity):
+            return None
+        try:
+            # Asked by team id explicitly (TeamsInfo.get_team_members would ask for the current
+            # conversation's members, which in a personal chat would make its user a member).
+            connector = turn_context.turn_state[turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            members = await connector.conversations.get_conversation_members(destination["team_id"])
+        except Exception as exc:
+            log.warning("teams roster refresh failed", extra={"error": type(exc).__name__})
+            return None
+        tenant = destination["tenant_id"]
+        return {f"teams:{tenant}:{m.aad_object_id or m.id}": m.name or "" for m in members}
+
+    async def post_to(self, destination: dict, replies: list[Reply]) -> None:
+        """Post (bare) notices to a destination's channel, proactively; their dialog buttons open dialogs."""
+        if not self.may_send_to(destination["reference"].get("serviceUrl")):
+            raise LookupError("the channel has a serviceUrl this mode does not send to")
+        reference = ConversationReference().deserialize(destination["reference"])
+        await self.per_tenant.wait(destination["tenant_id"])
+
+        async def deliver(turn_context: TurnContext) -> None:
+            await self.send(turn_context, replies)
+
+        await self.adapter.continue_conversation(reference, deliver, self.app_id or None)
 
     async def _review_destination(self) -> dict | None:
-        target = await self.reviewers.destination("teams")
-        return json.loads(target) if target else None
+        return await self.destination("teams")
 
     async def _review_team(self) -> str:
         destination = await self._review_destination()
@@ -243,15 +287,11 @@ class TeamsChannel(TeamsActivityHandler):
     async def make_reviewers_channel(self, turn_context: TurnContext, activity: dict) -> Reply:
         """`reviewers here`, typed by an admin in a team channel: that channel gets the reports and the
         team's members become the reviewers."""
-        team_id = inbound.team_of(activity)
-        if not team_id:
+        if not inbound.team_of(activity):
             return Reply("Type \"reviewers here\" in a channel of the team whose members review reports.", private=True)
-        if not self.trusted(activity) or ((activity.get("from") or {}).get("aadObjectId") or "") not in self.admins:
+        if not self.is_admin(activity):
             return Reply("Only the administrators listed in SMPOLICY_TEAMS_ADMINS can choose the reviewers' channel.", private=True)
-        reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
-        reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
-        await self.reviewers.set_destination("teams", json.dumps({"team_id": team_id, "tenant_id": inbound.tenant_of(activity),
-                                                                  "reference": reference}))
+        await self.choose_team(turn_context, activity, "teams")
         count = await self.refresh_roster(turn_context, activity)
         await self.bot.cases.audit(inbound.user_key(activity), "reviewers-here", "")
         return Reply(f"This channel now receives new reports; the {count} members of this team are the reviewers.")
@@ -259,35 +299,20 @@ class TeamsChannel(TeamsActivityHandler):
     async def refresh_roster(self, turn_context: TurnContext, activity: dict) -> int:
         """Reload the reviewers (the review team's members) through the connector of a trusted activity."""
         destination = await self._review_destination()
-        if destination is None or not self.trusted(activity):
+        if destination is None:
             return 0
-        try:
-            # Asked by team id explicitly (TeamsInfo.get_team_members would ask for the current
-            # conversation's members, which in a personal chat would make its user a "reviewer").
-            connector = turn_context.turn_state[turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY]
-            members = await connector.conversations.get_conversation_members(destination["team_id"])
-        except Exception as exc:  # keep the last known roster
-            log.warning("teams roster refresh failed", extra={"error": type(exc).__name__})
+        members = await self.team_members(turn_context, activity, destination)
+        if members is None:  # keep the last known roster
             return 0
-        tenant = destination["tenant_id"]
-        keys = [f"teams:{tenant}:{m.aad_object_id or m.id}" for m in members]
-        await self.reviewers.set_reviewers("teams", keys, {f"teams:{tenant}:{m.aad_object_id or m.id}": m.name or "" for m in members})
-        return len(keys)
+        await self.reviewers.set_reviewers("teams", list(members), members)
+        return len(members)
 
     async def notify_reviewers(self, reply: Reply) -> None:
         """Post a (bare) review notice to the reviewers' channel; its Open case button opens a dialog."""
         destination = await self._review_destination()
         if destination is None:
             raise LookupError("no reviewers' channel is chosen")
-        if not self.may_send_to(destination["reference"].get("serviceUrl")):
-            raise LookupError("the reviewers' channel has a serviceUrl this mode does not send to")
-        reference = ConversationReference().deserialize(destination["reference"])
-        await self.per_tenant.wait(destination["tenant_id"])
-
-        async def deliver(turn_context: TurnContext) -> None:
-            await self.send(turn_context, [reply])
-
-        await self.adapter.continue_conversation(reference, deliver, self.app_id or None)
+        await self.post_to(destination, [reply])
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.error("teams turn failed", extra={"error": type(error).__name__})
