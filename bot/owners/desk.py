@@ -63,6 +63,9 @@ class OwnersDesk:
     # Edges add these: where a new question is announced, and how an answer reaches a person by channel.
     announcers: list[Callable[[Reply], Awaitable[None]]] = field(default_factory=list)
     deliverers: dict[str, Callable[[Delivery], Awaitable[None]]] = field(default_factory=dict)
+    # Whether a channel's deliverer can reach a person now (Teams: a personal chat's reference is stored). A channel
+    # with a deliverer and no entry here always can. Unreachable: the answer waits for `inbox` (their next message).
+    reachable: dict[str, Callable[[str], Awaitable[bool]]] = field(default_factory=dict)
     rosters: dict[str, set[str]] = field(default_factory=dict)  # platform -> owners' user keys (the owners' channel)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -227,10 +230,15 @@ class OwnersDesk:
             delivery = Delivery(question.id, question.channel, question.asker_key, question.asker_conversation,
                                 self.answer_reply(question))
             sender = self.deliverers.get(question.channel)
-            if sender is not None:
-                self._spawn(self._deliver(sender, delivery))
-                return f"Answered {question.id}: it is on its way to {question.asker_name or 'the asker'}."
-            return f"Answered {question.id}: {question.asker_name or 'the asker'} sees it in the web chat."
+            who = question.asker_name or "the asker"
+            if sender is None:
+                return f"Answered {question.id}: {who} sees it in the web chat."
+            can_reach = self.reachable.get(question.channel)
+            if can_reach is not None and not await can_reach(question.asker_key):
+                return (f"Answered {question.id}: {who} has no direct chat with the bot that it can write to, so they get "
+                        "the answer the next time they write to the bot in a direct chat.")
+            self._spawn(self._deliver(sender, delivery))
+            return f"Answered {question.id}: it is on its way to {who}."
         return f"Answered {question.id}: the anonymous asker reads it with their code."
 
     async def suggest(self, question: str, verdict: str, answer: str, section: str, source: str) -> None:
@@ -248,7 +256,8 @@ class OwnersDesk:
         return cards.answer_reply(self.pack, question)
 
     async def inbox(self, user_key: str) -> list[Reply]:
-        """Answers to questions this person asked by name that have not reached them (the web chat polls)."""
+        """Answers to questions this person asked by name that have not reached them (each once): the web chat polls,
+        Teams asks on the person's next message in a personal chat."""
         out = []
         for question in await self.insights.undelivered_for(user_key):
             if await self.insights.mark_delivered(question.id):
