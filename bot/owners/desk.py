@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,15 @@ log = logging.getLogger("smpolicy.owners")
 
 ASK_LABEL = "Ask the policy owners"
 BY_NAME, ANONYMOUS = "name", "anonymous"
+
+# Spaces and invisible characters in a code as typed or pasted. A Teams card shows a code with a zero-width space
+# before each `_` and a leading `-` (render.escape, so that nothing reads as markdown): a copied code carries them.
+_NOT_IN_A_CODE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
+
+
+def _code(entered: str) -> str:
+    return _NOT_IN_A_CODE.sub("", entered)
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -163,7 +173,7 @@ class OwnersDesk:
 
     async def check(self, incoming: Incoming) -> list[Reply]:
         """An anonymous asker's code: the answer once it is there (then the code stops working)."""
-        token = (incoming.form_dict().get("code") or incoming.value).strip()
+        token = _code(incoming.form_dict().get("code") or incoming.value)
         if not token:
             return await self.check_form(incoming)
         question = await self.insights.by_token(_hash(token))
