@@ -83,7 +83,7 @@ class Core:
             answer = self.engine.answer(incoming.text)
         except QuestionError as exc:
             return [Reply(f"I can't answer that: {exc}. Ask one question of up to 2,000 characters.", private=True)]
-        # `on_answer` counts the answer and may return an opaque event id for its buttons (bot/owners.py).
+        # `on_answer` counts the answer and may return an opaque event id for its buttons (bot/owners/recorder.py).
         event = self.on_answer(incoming, answer) if self.on_answer else None
         return [answer_reply(answer, event or "")]
 

@@ -35,6 +35,7 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.teams import inbound, render
+from adapters.teams.owners import OWNER_ACTIONS, OWNERS_HERE, TeamsOwners
 from adapters.teams.sending import Pacer, with_retry
 from bot.core import help_reply
 from bot.messages import Button, Card, Incoming, Reply
@@ -47,10 +48,11 @@ log = logging.getLogger("smpolicy.teams")
 HANDLED = ("message", "conversationUpdate", "invoke")
 REVIEWERS_HERE = re.compile(r"reviewers here\s*[.!]?", re.I)  # fullmatch on the stripped text: linear
 # Actions that only show a form (no change): the only ones a dialog may run again to show its form with errors.
-# (`teams.say` re-sends the words typed in the chat, e.g. "case"; a reviewer's words refresh the roster first.)
-FORM_OPENERS = frozenset({"report.open", "case.lookup", "case.write", "case.close", "case.reopen", "teams.say"})
+# (`teams.say` re-sends the words typed in the chat, e.g. "case"; a reviewer's words refresh the roster first, and
+# `owners.open`, the owner's answer form, refreshes the owners' roster first.)
+FORM_OPENERS = frozenset({"report.open", "case.lookup", "case.write", "case.close", "case.reopen", "owners.open", "teams.say"})
 # The launcher's button label, by the action the dialog's form submits.
-LAUNCH_LABELS = {"report.submit": "Report a concern", "case.verify": "Open your case"}
+LAUNCH_LABELS = {"report.submit": "Report a concern", "case.verify": "Open your case", "owners.check": "Read the owners' answer"}
 LAUNCH_NOTE = "This opens in a dialog: what you enter and what it shows stay out of this chat's history."
 STALE_FORM = ("This form is out of date and nothing was sent. Forms now open in a dialog, so that nothing about a "
               "report stays in the chat history: say \"help\" to start again.")
@@ -95,6 +97,8 @@ class TeamsChannel(TeamsActivityHandler):
         self.adapter.on_turn_error = self._on_turn_error
         self.per_conversation = Pacer(7)
         self.per_tenant = Pacer(30)
+        self.owners = TeamsOwners(self, bot.owners)  # `owners here`, the owners' notices and answers (adapters/teams/owners.py)
+        self.owners.attach()
 
     # ---------------------------------------------------------------- trust
 
@@ -110,6 +114,11 @@ class TeamsChannel(TeamsActivityHandler):
             return True
         return self.authenticated and isinstance(service_url, str) and service_url.lower().startswith("https://")
 
+    def is_admin(self, activity: dict) -> bool:
+        """Whether a trusted activity comes from an administrator listed in SMPOLICY_TEAMS_ADMINS (who choose the
+        reviewers' and the owners' channels)."""
+        return self.trusted(activity) and ((activity.get("from") or {}).get("aadObjectId") or "") in self.admins
+
     # ---------------------------------------------------------------- inbound
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -122,13 +131,18 @@ class TeamsChannel(TeamsActivityHandler):
         activity = turn_context.activity.serialize()
         incoming = inbound.to_incoming(activity)
         if incoming.kind == "message" and REVIEWERS_HERE.fullmatch(incoming.text.strip()):
-            await self.send(turn_context, [await self.make_reviewers_channel(turn_context, activity)])
-            return
-        if incoming.form:
+            replies = [await self.make_reviewers_channel(turn_context, activity)]
+        elif incoming.kind == "message" and OWNERS_HERE.fullmatch(incoming.text.strip()):
+            replies = [await self.owners.make_channel(turn_context, activity)]
+        elif incoming.form:
             # Forms are shown only in dialogs; one submitted from a chat card is an old card (or forged): run nothing.
-            await self.send(turn_context, [Reply(STALE_FORM, private=True)])
-            return
-        await self.send(turn_context, self.in_chat(incoming, await self._handle(turn_context, activity, incoming)))
+            replies = [Reply(STALE_FORM, private=True)]
+        else:
+            replies = self.in_chat(incoming, await self._handle(turn_context, activity, incoming))
+        if inbound.is_personal(activity):
+            # Owners' answers to this person's named questions that no proactive message brought (no stored reference).
+            replies += await self.bot.owners.inbox(incoming.user_key)
+        await self.send(turn_context, replies)
 
     def in_chat(self, incoming: Incoming, replies: list[Reply]) -> list[Reply]:
         """What of a chat turn's replies may be a chat message: all but the dialog ones, which are replaced by
@@ -151,18 +165,23 @@ class TeamsChannel(TeamsActivityHandler):
         return incoming.text.lower() in ("reports", "cases") or is_reviewer_action(action)
 
     async def _handle(self, turn_context: TurnContext, activity: dict, incoming: Incoming) -> list[Reply]:
-        """The core's answer, with the review roster refreshed first for anything a reviewer does."""
+        """The core's answer, with the review roster refreshed first for anything a reviewer does, and the owners'
+        roster for an owner's Answer press or answer."""
         if self._reviewer_intent(incoming):
             await self.refresh_roster(turn_context, activity)
+        if incoming.action_id in OWNER_ACTIONS:
+            await self.owners.refresh(turn_context, activity)
         return await self.core.handle(incoming)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Handled here rather than by TeamsActivityHandler's members-added dispatch, which asks the connector
-        # for every added member: the bot needs only "was it me" and "is this the review team".
+        # for every added member: the bot needs only "was it me" and "is this the review (or owners') team".
         activity = turn_context.activity.serialize()
         team = inbound.team_of(activity)
         if team and team == await self._review_team():
             await self.refresh_roster(turn_context, activity)
+        if team and team == await self.owners.team():
+            await self.owners.refresh(turn_context, activity)
         if inbound.bot_was_added(activity) and not team:
             await self.remember(turn_context, activity)
             await self.send(turn_context, [help_reply()])
@@ -226,11 +245,51 @@ class TeamsChannel(TeamsActivityHandler):
             outgoing = Activity().deserialize(render.activity(reply))
             await with_retry(functools.partial(turn_context.send_activity, outgoing))
 
-    # ---------------------------------------------------------------- reviewers
+    # ---------------------------------------------------------------- team channels: reviewers and owners
+
+    async def destination(self, key: str) -> dict | None:
+        """A chosen team channel (`reviewers here`: "teams", `owners here`: "teams-owners"): its team, tenant and
+        conversation reference."""
+        target = await self.reviewers.destination(key)
+        return json.loads(target) if target else None
+
+    async def choose_team(self, turn_context: TurnContext, activity: dict, key: str) -> None:
+        """Store the channel of this (trusted, admin's) activity as the destination `key`."""
+        reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+        reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
+        await self.reviewers.set_destination(key, json.dumps({"team_id": inbound.team_of(activity), "tenant_id": inbound.tenant_of(activity),
+                                                              "reference": reference}))
+
+    async def team_members(self, turn_context: TurnContext, activity: dict, destination: dict) -> dict[str, str] | None:
+        """The members of a destination's team (user key -> name), read through the connector of a trusted
+        activity; None when that is not possible (the caller keeps the last known roster)."""
+        if not self.trusted(activity):
+            return None
+        try:
+            # Asked by team id explicitly (TeamsInfo.get_team_members would ask for the current
+            # conversation's members, which in a personal chat would make its user a member).
+            connector = turn_context.turn_state[turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            members = await connector.conversations.get_conversation_members(destination["team_id"])
+        except Exception as exc:
+            log.warning("teams roster refresh failed", extra={"error": type(exc).__name__})
+            return None
+        tenant = destination["tenant_id"]
+        return {f"teams:{tenant}:{m.aad_object_id or m.id}": m.name or "" for m in members}
+
+    async def post_to(self, destination: dict, replies: list[Reply]) -> None:
+        """Post (bare) notices to a destination's channel, proactively; their dialog buttons open dialogs."""
+        if not self.may_send_to(destination["reference"].get("serviceUrl")):
+            raise LookupError("the channel has a serviceUrl this mode does not send to")
+        reference = ConversationReference().deserialize(destination["reference"])
+        await self.per_tenant.wait(destination["tenant_id"])
+
+        async def deliver(turn_context: TurnContext) -> None:
+            await self.send(turn_context, replies)
+
+        await self.adapter.continue_conversation(reference, deliver, self.app_id or None)
 
     async def _review_destination(self) -> dict | None:
-        target = await self.reviewers.destination("teams")
-        return json.loads(target) if target else None
+        return await self.destination("teams")
 
     async def _review_team(self) -> str:
         destination = await self._review_destination()
@@ -243,15 +302,11 @@ class TeamsChannel(TeamsActivityHandler):
     async def make_reviewers_channel(self, turn_context: TurnContext, activity: dict) -> Reply:
         """`reviewers here`, typed by an admin in a team channel: that channel gets the reports and the
         team's members become the reviewers."""
-        team_id = inbound.team_of(activity)
-        if not team_id:
+        if not inbound.team_of(activity):
             return Reply("Type \"reviewers here\" in a channel of the team whose members review reports.", private=True)
-        if not self.trusted(activity) or ((activity.get("from") or {}).get("aadObjectId") or "") not in self.admins:
+        if not self.is_admin(activity):
             return Reply("Only the administrators listed in SMPOLICY_TEAMS_ADMINS can choose the reviewers' channel.", private=True)
-        reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
-        reference.setdefault("conversation", {})["tenantId"] = inbound.tenant_of(activity)
-        await self.reviewers.set_destination("teams", json.dumps({"team_id": team_id, "tenant_id": inbound.tenant_of(activity),
-                                                                  "reference": reference}))
+        await self.choose_team(turn_context, activity, "teams")
         count = await self.refresh_roster(turn_context, activity)
         await self.bot.cases.audit(inbound.user_key(activity), "reviewers-here", "")
         return Reply(f"This channel now receives new reports; the {count} members of this team are the reviewers.")
@@ -259,40 +314,34 @@ class TeamsChannel(TeamsActivityHandler):
     async def refresh_roster(self, turn_context: TurnContext, activity: dict) -> int:
         """Reload the reviewers (the review team's members) through the connector of a trusted activity."""
         destination = await self._review_destination()
-        if destination is None or not self.trusted(activity):
+        if destination is None:
             return 0
-        try:
-            # Asked by team id explicitly (TeamsInfo.get_team_members would ask for the current
-            # conversation's members, which in a personal chat would make its user a "reviewer").
-            connector = turn_context.turn_state[turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY]
-            members = await connector.conversations.get_conversation_members(destination["team_id"])
-        except Exception as exc:  # keep the last known roster
-            log.warning("teams roster refresh failed", extra={"error": type(exc).__name__})
+        members = await self.team_members(turn_context, activity, destination)
+        if members is None:  # keep the last known roster
             return 0
-        tenant = destination["tenant_id"]
-        keys = [f"teams:{tenant}:{m.aad_object_id or m.id}" for m in members]
-        await self.reviewers.set_reviewers("teams", keys, {f"teams:{tenant}:{m.aad_object_id or m.id}": m.name or "" for m in members})
-        return len(keys)
+        await self.reviewers.set_reviewers("teams", list(members), members)
+        return len(members)
 
     async def notify_reviewers(self, reply: Reply) -> None:
         """Post a (bare) review notice to the reviewers' channel; its Open case button opens a dialog."""
         destination = await self._review_destination()
         if destination is None:
             raise LookupError("no reviewers' channel is chosen")
-        if not self.may_send_to(destination["reference"].get("serviceUrl")):
-            raise LookupError("the reviewers' channel has a serviceUrl this mode does not send to")
-        reference = ConversationReference().deserialize(destination["reference"])
-        await self.per_tenant.wait(destination["tenant_id"])
-
-        async def deliver(turn_context: TurnContext) -> None:
-            await self.send(turn_context, [reply])
-
-        await self.adapter.continue_conversation(reference, deliver, self.app_id or None)
+        await self.post_to(destination, [reply])
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.error("teams turn failed", extra={"error": type(error).__name__})
 
     # ---------------------------------------------------------------- proactive
+
+    async def personal_reference(self, user_key: str) -> dict | None:
+        """The person's stored conversation reference when it is of a personal chat that may get a proactive send
+        (a reference stored by an install in a group chat is not: what goes to one person never goes there)."""
+        row = await self.references.get(user_key)
+        if row is None:
+            return None
+        stored = json.loads(row.reference)
+        return stored if inbound.is_personal(stored) and self.may_send_to(stored.get("serviceUrl")) else None
 
     async def send_proactive(self, user_key: str, replies: list[Reply]) -> bool:
         """Send replies into a stored conversation, paced under Teams' limits. False when no reference exists

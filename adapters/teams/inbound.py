@@ -71,6 +71,16 @@ def team_of(activity: dict) -> str:
     return str(_obj(_obj(activity.get("channelData")).get("team")).get("id") or "")
 
 
+def is_personal(activity: dict) -> bool:
+    """Whether an activity, or a stored conversation reference, is of a personal chat (one person and the bot):
+    Teams' `conversationType`, or without one (the Emulator) a conversation that is neither a group nor a team's."""
+    conversation = _obj(activity.get("conversation"))
+    kind = conversation.get("conversationType")
+    if kind:
+        return kind == "personal"
+    return not conversation.get("isGroup") and not team_of(activity)
+
+
 def user_key(activity: dict) -> str:
     sender = _obj(activity.get("from"))
     return f"teams:{tenant_of(activity)}:{sender.get('aadObjectId') or sender.get('id')}"

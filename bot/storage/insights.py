@@ -2,7 +2,7 @@
 of the quiz and report tables (counts only).
 
 Privacy, as SECURITY.md says: an answer event has no user id and no conversation id; its `question` holds
-scrubbed words only for unknown, unsure or not-helpful answers (the flow decides, bot/owners.py), and only
+scrubbed words only for unknown, unsure or not-helpful answers (the flow decides, bot/owners/), and only
 until `forget_before(day)` clears them. An owner question keeps who asked only when they asked by name; an
 anonymous one keeps a hash of the one-time token its asker holds, which is cleared when the answer is read.
 """

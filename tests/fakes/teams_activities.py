@@ -35,6 +35,14 @@ def installed(service_url: str, **kw) -> dict:
     return act
 
 
+def members_changed(service_url: str, added: tuple[str, ...] = (), removed: tuple[str, ...] = (), **kw) -> dict:
+    """A conversationUpdate: people (by user id) added to or removed from the conversation (send it `in_channel`
+    for a team's membership)."""
+    act = _base("conversationUpdate", service_url, **kw)
+    act["membersAdded"], act["membersRemoved"] = [{"id": i} for i in added], [{"id": i} for i in removed]
+    return act
+
+
 def in_channel(activity: dict, team: str = "19:team-general@thread.tacv2", channel: str = "19:reviews@thread.tacv2") -> dict:
     """The same activity as sent from a team channel."""
     return {**activity, "conversation": {"conversationType": "channel", "tenantId": TENANT, "id": f"{channel};messageid=1", "isGroup": True},

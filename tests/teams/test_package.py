@@ -48,7 +48,9 @@ def test_every_scope_the_bot_is_installed_in_has_its_command_list(tmp_path, caps
         titles = [c["title"] for c in commands["commands"]]
         assert {"help", "check", "report"} <= set(titles) and len(titles) == len(set(titles))
     personal = next(c for c in bot["commandLists"] if c["scopes"] == ["personal"])
-    assert {"quiz", "case"} <= {c["title"] for c in personal["commands"]}
+    assert {"quiz", "case", "my question"} <= {c["title"] for c in personal["commands"]}
+    team = next(c for c in bot["commandLists"] if c["scopes"] == ["team"])
+    assert {"reviewers here", "owners here"} <= {c["title"] for c in team["commands"]}
 
 
 def test_developer_urls_and_names_come_from_the_options(tmp_path, capsys):

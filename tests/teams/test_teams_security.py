@@ -58,6 +58,9 @@ def attacks(url: str) -> dict[str, dict]:
     """Every kind of activity the attacker sends, naming their own serviceUrl."""
     return {
         "forged admin 'reviewers here'": a.in_channel(a.message("reviewers here", url, **ADMIN), team=TEAM),
+        "forged admin 'owners here'": a.in_channel(a.message("owners here", url, **ADMIN), team=TEAM),
+        "owner's Answer press (would fetch the owners' roster)": a.in_channel(
+            a.task_fetch({"action_id": "owners.open", "value": "Q-00000000", "msteams": {"type": "task/fetch"}}, url, **ADMIN), team=TEAM),
         "question (a reply would be a request to the URL)": a.message("Can I post on LinkedIn?", url),
         "install (conversationUpdate, would store the URL)": a.installed(url),
         "install in the made-up team": a.in_channel(a.installed(url), team=TEAM),
@@ -90,6 +93,8 @@ async def test_emulator_refuses_a_non_loopback_service_url(tmp_path, attacker, c
             resp = await client.post("/api/messages", json=activity)
             assert resp.status == 403, name
         assert await client.teams.reviewers.destination("teams") is None  # no reviewers' channel chosen
+        assert await client.teams.reviewers.destination("teams-owners") is None  # nor an owners' channel
+        assert not client.teams.bot.owners.is_owner("teams:" + a.TENANT + ":aad-attacker")
         assert not await client.teams.reviewers.is_reviewer("teams:" + a.TENANT + ":aad-attacker")
         # Serving goes on for this machine.
         await client.post("/api/messages", json=a.message("help", connector.url))
@@ -117,6 +122,7 @@ async def test_with_an_app_id_forged_admin_and_install_without_token_get_401(tmp
                 resp = await client.post("/api/messages", json=activity, headers=headers)
                 assert resp.status == 401, (name, headers)
         assert await client.teams.reviewers.destination("teams") is None
+        assert await client.teams.reviewers.destination("teams-owners") is None
     assert attacker.requests == []
     assert stored(tmp_path) == {"references": 0, "reviewers": 0}
 
@@ -130,10 +136,15 @@ async def test_references_stored_before_the_fix_are_not_sent_to(tmp_path, attack
                      "bot": {"id": a.BOT}, "user": {"id": "29:x"}}
         await teams.references.save("teams:t:evil", a.TENANT, json.dumps(reference))
         await teams.reviewers.set_destination("teams", json.dumps({"team_id": TEAM, "tenant_id": a.TENANT, "reference": reference}))
+        await teams.reviewers.set_destination("teams-owners", json.dumps({"team_id": TEAM, "tenant_id": a.TENANT, "reference": reference}))
         assert not await teams.send_proactive("teams:t:evil", [Reply("This week's quiz")])
         assert not await teams.review_ready()
         with pytest.raises(LookupError):
             await teams.notify_reviewers(Reply("New report R-AAAAAA"))
+        # Nor owners' notices, nor an owner's answer to a named asker (they count as out of reach).
+        with pytest.raises(LookupError):
+            await teams.owners.announce(Reply("A question for the policy owners (Q-00000000), asked by name."))
+        assert not await teams.owners.reachable("teams:t:evil")
     assert attacker.requests == []
 
 

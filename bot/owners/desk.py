@@ -1,13 +1,5 @@
-"""For the policy owners: answer events (written after the reply, in batches), "Ask the policy owners", the
-owners' answers back to the asker, and draft content.
-
-    answer ──▶ Recorder.record (event id in the buttons) ──▶ batch ──▶ answer_events
-      │ unknown / unsure / Not helpful
-      ▼
-    [Ask the policy owners] ──▶ form (by name | anonymously) ──▶ owner_questions ──▶ owners' channel / console
-                                                                                          │ owner answers
-    asker ◀── DM (by name) / one-time code (anonymous) ◀────────────────────────────────────┘
-                                                   └─ "add to the guidelines" ──▶ content_suggestions
+"""The flows of "Ask the policy owners" (asking by name or anonymously, reading an answer with a one-time code)
+and of the owners' answers (who the owners are, the answer form, delivery to a named asker, draft content).
 
 Nothing here is told who a person is beyond the opaque user key of an incoming message, and that is stored
 only when the person asks by name. Words are scrubbed (bot/scrub.py) before they are kept.
@@ -16,46 +8,35 @@ only when the person asks by name. Words are scrubbed (bot/scrub.py) before they
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import logging
+import re
 import secrets
 import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from bot.messages import Button, Card, FormField, Incoming, Option, Reply
-from bot.policy.engine import VERDICT_LABELS, Answer, Engine
+from bot.owners import cards
+from bot.owners.cards import replace_dialog
+from bot.owners.recorder import EVENT_PREFIX, Recorder, today
+from bot.policy.engine import VERDICT_LABELS
 from bot.policy.pack import Pack
 from bot.scrub import scrub
-from bot.storage.errors import StoreError
-from bot.storage.insights import ANSWERED, ASKED, OPEN, SUGGESTED, AnswerEvent, Insights, OwnerQuestion, Suggestion
+from bot.storage.insights import ANSWERED, ASKED, OPEN, SUGGESTED, Insights, OwnerQuestion, Suggestion
 
 log = logging.getLogger("smpolicy.owners")
 
-EVENT_PREFIX = "ev-"
-WORDS_CACHE = 10_000  # scrubbed words of recent answers, in memory only, for a later Not helpful or Ask
-WORDS_SECONDS = 24 * 3600
-BATCH_SECONDS = 0.2
-QUEUE_LIMIT = 50_000  # answers waiting to be written: about 10 MB, a minute at a high rate
 ASK_LABEL = "Ask the policy owners"
 BY_NAME, ANONYMOUS = "name", "anonymous"
 
-
-def today(clock: Callable[[], float] = time.time) -> str:
-    return datetime.fromtimestamp(clock(), UTC).strftime("%Y-%m-%d")
-
-
-def band(confidence: float) -> str:
-    """Confidence as a band (what the owners need; the exact score says nothing more to them)."""
-    return "high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low"
+# Spaces and invisible characters in a code as typed or pasted. A Teams card shows a code with a zero-width space
+# before each `_` and a leading `-` (render.escape, so that nothing reads as markdown): a copied code carries them.
+_NOT_IN_A_CODE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 
 
-def needs_owner(answer: Answer) -> bool:
-    """Whether an answer offers "Ask the policy owners": not covered, or unsure (small talk never)."""
-    return answer.kind != "smalltalk" and (answer.verdict == "unknown" or answer.kind == "unsure")
+def _code(entered: str) -> str:
+    return _NOT_IN_A_CODE.sub("", entered)
 
 
 def _hash(token: str) -> str:
@@ -80,140 +61,6 @@ class Delivery:
     reply: Reply
 
 
-class Recorder:
-    """Counts every answer. `record` only appends a tuple to a bounded queue (the reply is not held up): one
-    drainer task, started when the queue gets its first entry and ended when it is empty, builds the events
-    (day, scrubbing, the nearest situation) and writes them in batches. A failed write is logged and dropped
-    (counts, not records); so is an answer that finds the queue full (the database has been down a while)."""
-
-    def __init__(self, insights: Insights, engine: Engine, keep_words: bool, clock: Callable[[], float] = time.time,
-                 limit: int = QUEUE_LIMIT):
-        self.insights, self.engine, self.keep_words, self.clock, self.limit = insights, engine, keep_words, clock, limit
-        # recorded, not yet made into events: (event id, at, channel, words, names, answer), never who or where
-        self.queue: deque[tuple[str, float, str, str, tuple[str, ...], Answer]] = deque()
-        self.pending: list[AnswerEvent] = []  # events, not yet written
-        # event id -> (at, (scrubbed words, gap)) or, not scrubbed until needed, (at, (text, names, gap)): memory only
-        self.words: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
-        self._drainer: asyncio.Task | None = None
-        self._writing = asyncio.Lock()
-        self._ids: list[str] = []
-        self._day: tuple[int, str] = (-1, "")
-        self.failed = 0
-
-    def record(self, incoming: Incoming, answer: Answer) -> str:
-        """Queue one answer; its opaque event id (for the answer's buttons). Nothing else happens here."""
-        event_id = self._ids.pop() if self._ids else self._more_ids()
-        if len(self.queue) >= self.limit:
-            self.failed += 1
-            if self.failed % 1000 == 1:
-                log.error("answer events dropped: the queue is full", extra={"count": self.failed})
-            return event_id
-        self.queue.append((event_id, self.clock(), incoming.channel, incoming.text, incoming.names, answer))
-        if self._drainer is None:
-            self._start_drainer()
-        return event_id
-
-    def _more_ids(self) -> str:
-        """Opaque ids (96 random bits each, as secrets.token_urlsafe(12)) drawn 256 at a time: one system call."""
-        raw = secrets.token_bytes(12 * 256)
-        self._ids = [EVENT_PREFIX + base64.urlsafe_b64encode(raw[i:i + 12]).decode() for i in range(0, len(raw), 12)]
-        return self._ids.pop()
-
-    def _start_drainer(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a synchronous caller): drained by the next async one
-        self._drainer = loop.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        try:
-            while self.queue or self.pending:
-                await asyncio.sleep(BATCH_SECONDS)
-                await self.flush()
-        finally:
-            self._drainer = None
-
-    def _prepare(self) -> None:
-        """Make the queued answers into events and remember their words (scrubbed only when kept: most answers
-        cost no scrubbing)."""
-        queue = self.queue
-        while queue:
-            event_id, at, channel, text, names, answer = queue.popleft()
-            gap = answer.topic or ""
-            kept = None
-            if answer.kind != "smalltalk":
-                if needs_owner(answer):
-                    words = scrub(text, names)
-                    gap = gap or self.nearest(words)
-                    self._remember(event_id, at, (words, gap))
-                    kept = words if self.keep_words else None
-                else:
-                    self._remember(event_id, at, (text, names, gap))
-            self.pending.append(AnswerEvent(event_id, self._today(at), channel, answer.verdict, answer.kind,
-                                            answer.topic or "", answer.section or "", band(answer.confidence), kept, gap))
-
-    def _today(self, at: float) -> str:
-        number = int(at // 86400)
-        if self._day[0] != number:
-            self._day = (number, today(lambda: at))
-        return self._day[1]
-
-    def nearest(self, words: str) -> str:
-        """The nearest listed situation of a question the engine did not answer: what groups similar gaps."""
-        try:
-            scores = self.engine.scores(words)
-        except Exception:
-            return ""
-        topics = [(score, label[1]) for label, score in scores.items() if label[0] == "topic"]
-        if not topics:
-            return ""
-        score, index = max(topics)
-        return self.engine.pack.topics[index].id if score > 0 else ""
-
-    def _remember(self, event_id: str, at: float, entry: tuple) -> None:
-        self.words[event_id] = (at, entry)
-        now = self.clock()
-        while self.words and (len(self.words) > WORDS_CACHE or next(iter(self.words.values()))[0] < now - WORDS_SECONDS):
-            self.words.popitem(last=False)
-
-    def recent_words(self, event_id: str) -> tuple[str, str] | None:
-        """The scrubbed words and gap of a recent answer (memory only: gone after a day or a restart)."""
-        self._prepare()
-        hit = self.words.get(event_id)
-        if hit is None:
-            return None
-        entry = hit[1]
-        if len(entry) == 3:  # not scrubbed yet: now it is, once
-            text, names, gap = entry
-            entry = (scrub(text, names), gap)
-            self.words[event_id] = (hit[0], entry)
-        return entry
-
-    async def flush(self) -> None:
-        """Write everything queued now (before reading an event, and at shutdown). One write at a time: a flush
-        that comes while the drainer writes returns once that write, which may hold its event, is done."""
-        async with self._writing:
-            self._prepare()
-            while self.pending:
-                batch, self.pending = self.pending, []
-                try:
-                    await self.insights.record(batch)
-                except (StoreError, OSError) as exc:
-                    self.failed += len(batch)
-                    log.error("answer events not written", extra={"count": len(batch), "error": type(exc).__name__})
-                    return
-
-    async def close(self) -> None:
-        """Write what is queued and end the drainer (shutdown; a later answer starts a new one)."""
-        await self.flush()
-        drainer = self._drainer
-        if drainer is not None:
-            drainer.cancel()
-            await asyncio.gather(drainer, return_exceptions=True)
-        await self.flush()
-
-
 @dataclass
 class OwnersDesk:
     """The flows of "Ask the policy owners" and of the owners' answers, and who the owners are."""
@@ -226,6 +73,9 @@ class OwnersDesk:
     # Edges add these: where a new question is announced, and how an answer reaches a person by channel.
     announcers: list[Callable[[Reply], Awaitable[None]]] = field(default_factory=list)
     deliverers: dict[str, Callable[[Delivery], Awaitable[None]]] = field(default_factory=dict)
+    # Whether a channel's deliverer can reach a person now (Teams: a personal chat's reference is stored). A channel
+    # with a deliverer and no entry here always can. Unreachable: the answer waits for `inbox` (their next message).
+    reachable: dict[str, Callable[[str], Awaitable[bool]]] = field(default_factory=dict)
     rosters: dict[str, set[str]] = field(default_factory=dict)  # platform -> owners' user keys (the owners' channel)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -323,7 +173,7 @@ class OwnersDesk:
 
     async def check(self, incoming: Incoming) -> list[Reply]:
         """An anonymous asker's code: the answer once it is there (then the code stops working)."""
-        token = (incoming.form_dict().get("code") or incoming.value).strip()
+        token = _code(incoming.form_dict().get("code") or incoming.value)
         if not token:
             return await self.check_form(incoming)
         question = await self.insights.by_token(_hash(token))
@@ -339,45 +189,13 @@ class OwnersDesk:
     # ------------------------------------------------------------ the owners' side
 
     def question_card(self, question: OwnerQuestion) -> Reply:
-        """The notice in the owners' channel: the question, who asked (or "anonymous"), and Answer."""
-        asker = question.asker_name or "someone" if question.named else "anonymous"
-        fields = [("Asked by", asker), ("Channel", question.channel)]
-        if question.verdict:
-            fields.append(("The bot said", VERDICT_LABELS.get(question.verdict, question.verdict)))
-        if question.section:
-            fields.append(("Guideline", self.pack.section(question.section).title))
-        card = Card(title=f"Question for the policy owners ({question.id})", body=question.question, fields=tuple(fields),
-                    buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
-        return Reply(f"A question for the policy owners ({question.id}): {question.question}", card)
+        return cards.question_card(self.pack, question)
 
     def question_notice(self, question: OwnerQuestion) -> Reply:
-        """The notice in an owners' channel (Slack, Teams), bare like a review notice: the reference, what the bot
-        said and the guideline, and Answer; the words only in the answer form. The asker's name only when they
-        asked by name; of an anonymous asker nothing, not even the channel they asked in."""
-        fields = [("Asked by", question.asker_name or "someone"), ("Asked in", question.channel)] if question.named else []
-        if question.verdict:
-            fields.append(("The bot said", VERDICT_LABELS.get(question.verdict, question.verdict)))
-        if question.section:
-            fields.append(("Guideline", self.pack.section(question.section).title))
-        how = "by name" if question.named else "anonymously"
-        body = f"Someone asked the policy owners a question {how}. Press Answer to read it and reply."
-        card = Card(title=f"Question for the policy owners ({question.id})", body=body, fields=tuple(fields),
-                    buttons=(Button("Answer", "owners.open", question.id, style="primary", dialog=True),))
-        return Reply(f"A question for the policy owners ({question.id}), asked {how}.", card)
+        return cards.question_notice(self.pack, question)
 
     def answer_form(self, question: OwnerQuestion) -> Reply:
-        verdicts = tuple(Option(label, key) for key, label in VERDICT_LABELS.items())
-        sections = tuple(Option(s.title, s.id) for s in self.pack.sections.values() if "." not in s.id)
-        fields = (
-            FormField("answer", "Your answer", "multiline", required=True, max_length=3000),
-            FormField("verdict", "Verdict", "choice", required=True, options=verdicts),
-            FormField("section", "Guideline", "choice", options=sections),
-            FormField("add", "Add to the guidelines?", "choice", required=True,
-                      options=(Option("no, just answer", "no"), Option("yes, draft a situation for answers.toml", "yes"))),
-        )
-        card = Card(title=f"Answer {question.id}", body=question.question, form=fields,
-                    submit=Button("Send the answer", "owners.reply", question.id))
-        return Reply(question.question, card, private=True, dialog=True)
+        return cards.answer_form(self.pack, question)
 
     async def open(self, incoming: Incoming) -> list[Reply]:
         if not self.is_owner(incoming.user_key):
@@ -422,10 +240,15 @@ class OwnersDesk:
             delivery = Delivery(question.id, question.channel, question.asker_key, question.asker_conversation,
                                 self.answer_reply(question))
             sender = self.deliverers.get(question.channel)
-            if sender is not None:
-                self._spawn(self._deliver(sender, delivery))
-                return f"Answered {question.id}: it is on its way to {question.asker_name or 'the asker'}."
-            return f"Answered {question.id}: {question.asker_name or 'the asker'} sees it in the web chat."
+            who = question.asker_name or "the asker"
+            if sender is None:
+                return f"Answered {question.id}: {who} sees it in the web chat."
+            can_reach = self.reachable.get(question.channel)
+            if can_reach is not None and not await can_reach(question.asker_key):
+                return (f"Answered {question.id}: {who} has no direct chat with the bot that it can write to, so they get "
+                        "the answer the next time they write to the bot in a direct chat.")
+            self._spawn(self._deliver(sender, delivery))
+            return f"Answered {question.id}: it is on its way to {who}."
         return f"Answered {question.id}: the anonymous asker reads it with their code."
 
     async def suggest(self, question: str, verdict: str, answer: str, section: str, source: str) -> None:
@@ -440,16 +263,11 @@ class OwnersDesk:
         await self.insights.set_gap_status(gap, SUGGESTED)
 
     def answer_reply(self, question: OwnerQuestion) -> Reply:
-        fields: list[tuple[str, str]] = [("Your question", question.question)]
-        if question.answer_section and question.answer_section in self.pack.sections:
-            fields.append(("Guideline", self.pack.section(question.answer_section).title))
-        label = VERDICT_LABELS.get(question.answer_verdict, "")
-        card = Card(title=f"The policy owners answered: {label}" if label else "The policy owners answered", body=question.answer,
-                    fields=tuple(fields), badge=question.answer_verdict if label else "", note=f"Question {question.id}")
-        return Reply(f"The policy owners answered your question: {question.answer}", card, private=True)
+        return cards.answer_reply(self.pack, question)
 
     async def inbox(self, user_key: str) -> list[Reply]:
-        """Answers to questions this person asked by name that have not reached them (the web chat polls)."""
+        """Answers to questions this person asked by name that have not reached them (each once): the web chat polls,
+        Teams asks on the person's next message in a personal chat."""
         out = []
         for question in await self.insights.undelivered_for(user_key):
             if await self.insights.mark_delivered(question.id):
@@ -508,8 +326,3 @@ class OwnersDesk:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-
-def replace_dialog(reply: Reply, dialog: bool) -> Reply:
-    from dataclasses import replace
-
-    return replace(reply, dialog=dialog)
