@@ -2,9 +2,11 @@
 
 Method: every example phrasing in the pack becomes a TF-IDF vector of stems, synonym concepts
 and bigrams (see `text.Normalizer`). A question is scored against each topic (its best example,
-blended with the topic's centroid) and against the off-topic groups. The best topic answers
-unless an off-topic group matches better, or the match is weak and the question has no sign of
-social media or of the policy itself: then the answer is `unknown`, with someone to ask.
+blended with the topic's centroid), lexically and semantically (`semantic.Encoder`), and against the
+off-topic groups. The learned guideline prior (`learned.Softmax`, fitted on the pack's examples and labelled
+questions) helps choose the topic. The best topic answers unless an off-topic group matches better, or the
+match is weak and the question has no sign of social media or of the policy itself: then the answer is
+`unknown`, with someone to ask. What the question says (`facts`) moves the verdict; `answer.Writer` words it.
 The engine only ever returns verdicts, sections and quotes written in the pack.
 """
 
@@ -14,29 +16,22 @@ import dataclasses
 import functools
 import hashlib
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from bot.policy.answer import VERDICT_LABELS, Answer, Citation, QuestionError, Writer  # noqa: F401 (imported from here too)
 from bot.policy.calibration import Calibration
+from bot.policy.facts import ASKING
 from bot.policy.labelled import Labelled
 from bot.policy.learned import Rows, Softmax
-from bot.policy.pack import OffTopic, Pack, Topic
+from bot.policy.pack import Pack, Topic
 from bot.policy.scope import Form
 from bot.policy.semantic import Encoder
 from bot.policy.text import Normalizer, fold, stem
 
 MAX_QUESTION = 2000
-VERDICT_LABELS = {
-    "allowed": "Allowed",
-    "not_allowed": "Not allowed",
-    "conditional": "It depends",
-    "info": "Here is what the guidelines say",
-    "unknown": "Not covered by the guidelines",
-}
 # Signs that a question is about social media or the policy itself: every concept of the
 # lexicon except the neutral ones below, and these word stems.
 NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data"
@@ -51,71 +46,8 @@ brag boast announce mention tell publish write comment reply reveal impersonate 
 # Concepts with an underscore in their name that are signs of social media too (most such names are not,
 # and bigram features look alike).
 SCOPE_COMPOUNDS = frozenset({"~work_account", "~personal_account"})
-# A condition the question itself says is not met turns "it depends" into "not allowed".
-UNMET_CONDITION = re.compile(
-    r"\bwithout (?:(?:first )?ask|consent|permission|approval|authori[sz]|a licen[cs]e|their (?:ok|okay|consent|permission|approval)|telling|checking)"
-    r"|\bbefore (?:(?:it is|it'?s|they are|the|we|our|it|they|marketing|comms|hr|leadership|management|the company|\w+) )?(?:(?:officially|publicly|formally) )?"
-    r"(?:(?:press |news )?(?:announc|public|official|release|launch)|go(?:es)? live|tell|told)"
-    r"|\b(?:not|isn'?t|hasn'?t been|haven'?t been|wasn'?t|not yet been|never been) (?:yet )?(?:officially |publicly |formally )?(?:announced|public|released|published)"
-    r"|\b(?:hasn'?t|haven'?t|has not|have not|hadn'?t|didn'?t) (?:yet )?(?:announced|told|shared|published|released|made (?:it |this )?public|gone public)"
-    r"|\b(?:isn'?t|is not|not) (?:public|official) yet\b",
-)
-
-# The question itself says the information is public already ("it was in yesterday's press release"): what is
-# confidential until announced becomes "it depends" (share the public material, add nothing to it).
-ALREADY_PUBLIC = re.compile(
-    r"\b(?:press release|news release"
-    r"|(?:already|been|was|were|is|are) (?:been )?(?:officially |publicly )?(?:announced|public|published|released|launched)"
-    r"|(?:publicly|officially) (?:announced|available|released|posted|published)"
-    r"|(?:posted|shared|published) (?:it |them |this )?publicly"
-    r"|(?:in|on|from) (?:our|the|their) public (?:investor|annual|earnings|quarterly|filing|report|website|docs|documentation|repo|blog|page|presentation)"
-    r"|(?:after|once|now that) (?:it'?s |it is |it was |they(?:'ve| have) |we(?:'ve| have) )?(?:officially |publicly )?(?:announced|public|launched|released|published))")
-PUBLIC_SOFTENS = ("confidentiality-privacy",)  # guidelines whose "not allowed" is about what is not public yet
-
-
 WITNESS_SHARE = 0.6
 SMALLTALK_WORDS = 6  # small talk is short: a longer message that reads like it is just not covered
-# Asking permission anywhere in the question ("I saw X, can I share it too?") is not a report.
-ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b")
-
-
-class QuestionError(ValueError):
-    """A question that cannot be answered (empty, too long); the message says why."""
-
-
-@dataclass(frozen=True)
-class Citation:
-    section: str
-    title: str
-    quote: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The engine's answer; `to_json` gives the documented JSON shape."""
-
-    verdict: str
-    section: str | None
-    answer: str
-    citations: tuple[Citation, ...]
-    confidence: float
-    policy_version: str
-    topic: str | None = None
-    conditions: tuple[str, ...] = ()
-    ask: str = ""
-    offer_report: bool = False
-    kind: str = "policy"  # policy | unsure | general (the governing guideline, no listed situation) | out_of_scope | smalltalk
-
-    def to_json(self) -> dict:
-        """The documented answer object: verdict, section, answer, citations, confidence, policy_version."""
-        return {
-            "verdict": self.verdict,
-            "section": self.section,
-            "answer": self.answer,
-            "citations": [asdict(c) for c in self.citations],
-            "confidence": round(float(self.confidence), 3),
-            "policy_version": self.policy_version,
-        }
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -216,7 +148,7 @@ class Engine:
         self.section_codes = np.array([codes[name] for name in self.topic_sections])
         # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
         self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
-        self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
+        self.writer = Writer(pack, self.default_contact)
         self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
         topics = [pack.topics[label[1]] for label, _ in docs if label[0] == "topic"]
         questions = [q for q in pack.labelled_questions if q.sections]
@@ -399,7 +331,7 @@ class Engine:
             group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope and semantic[o] >= self.GROUP_SEMANTIC else None
             if group and group.kind == "smalltalk" and len(text.split()) > SMALLTALK_WORDS:
                 group = None  # "where do I find the canteen menu" is not small talk, whatever it opens with
-            return self._unknown(group, self.calibration.confidence("unknown", x))
+            return self.writer.unknown(group, self.calibration.confidence("unknown", x))
         confidence = self.calibration.confidence("answer", x)
         topic = self.pack.topics[self.labels[self.n_off + k][1]]
         if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
@@ -407,12 +339,15 @@ class Engine:
             firm = self._firm_topic(text, feats, topics, section)
             if firm is not None:
                 return dataclasses.replace(self._from_topic(firm, text, confidence), kind="general")
-            return self._general(topic, text, confidence)
+            return self.writer.general(topic, text, confidence)
         if confidence < self.UNSURE:
             alt = next((int(j) for j in np.argsort(-topics) if self.topic_sections[j] != section), None)
             alt_topic = self.pack.topics[self.labels[self.n_off + alt][1]] if alt is not None else None
             return self._from_topic(topic, text, confidence, unsure=alt_topic)
         return self._from_topic(topic, text, confidence)
+
+    def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
+        return self.writer.from_topic(topic, question, confidence, unsure)
 
     def _firm_topic(self, text: str, feats: dict[str, float], topics: np.ndarray, section: str) -> Topic | None:
         """No listed situation is close, but the learned verdict model is sure of a firm verdict: the closest
@@ -427,98 +362,6 @@ class Engine:
             return None
         t = max(same, key=lambda t: topics[t])
         return self.pack.topics[self.labels[self.n_off + t][1]]
-
-    def _general(self, topic: Topic, question: str, confidence: float) -> Answer:
-        if UNMET_CONDITION.search(fold(question)):
-            # "...before it's announced": the condition the governing guideline sets is not met.
-            answer = self._from_topic(topic, question, confidence)
-            if answer.verdict != "not_allowed" and topic.verdict != "allowed":
-                answer = dataclasses.replace(answer, verdict="not_allowed", answer=answer.answer.replace(
-                    VERDICT_LABELS[answer.verdict] + ".", VERDICT_LABELS["not_allowed"] + ". As you describe it, the condition is not met.", 1))
-            return dataclasses.replace(answer, kind="general")
-        section = self.pack.section(topic.section)
-        quote = topic.quote or section.text
-        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
-        lines = [f"{VERDICT_LABELS['conditional']}. The guidelines don't list this exact situation; the guideline that governs it is "
-                 f"{section.title}. The closest listed case: {topic.answer}"]
-        if topic.conditions:
-            lines.append("Conditions:")
-            lines += [f"- {c}" for c in topic.conditions]
-        lines.append(f"Guideline: {section.title}: \u201c{quote}\u201d")
-        lines.append(f"Unsure? Ask {contact}.")
-        return Answer("conditional", topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),), confidence,
-                      self.pack.version, topic.id, topic.conditions, contact, topic.report, "general")
-
-    def _unknown(self, group: OffTopic | None, confidence: float) -> Answer:
-        contact = self.pack.contact(group.ask) if group and group.ask != "default" else self.default_contact
-        confidence = min(1.0, max(0.0, confidence))
-        if group and group.kind == "smalltalk":
-            text = group.reply or "Happy to help: ask me what you may post or share, or say \"help\"."
-            return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="smalltalk")
-        if group and group.kind in ("fact", "howto", "write"):
-            why = {"fact": "That is a question of fact, not of what the social media guidelines allow",
-                   "howto": "That is a how-to question, not one of what the social media guidelines allow",
-                   "write": "I don't write content"}[group.kind]
-            text = f"{VERDICT_LABELS['unknown']}. {why}. " + (group.reply + " " if group.reply else "") + f"Please ask {contact}."
-            return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
-        text = (f"{VERDICT_LABELS['unknown']}. The social media guidelines don't say anything about that, "
-                f"so I won't guess. Please ask {contact}.")
-        return Answer("unknown", None, text, (), confidence, self.pack.version, ask=contact, kind="out_of_scope")
-
-    def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
-        unmet, public = self.stated(topic, question)
-        # The text depends only on the topic, the unmet condition and the second guideline: built once each
-        # (a pack has a few dozen topics), not for every question.
-        key = (id(topic), unmet, public, id(unsure) if unsure is not None else None)
-        parts = self._rendered.get(key)
-        if parts is None:
-            parts = self._rendered[key] = self._render(topic, unmet, unsure, public)
-        verdict, text, citations, contact = parts
-        return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id,
-                      topic.conditions, contact, topic.report, "policy" if unsure is None else "unsure")
-
-    @staticmethod
-    def stated(topic: Topic, question: str) -> tuple[bool, bool]:
-        """What the question itself says about the topic's condition: (not met, already public). "Before it's
-        announced" turns "it depends" into "not allowed"; "it was in the press release" turns a confidentiality
-        "not allowed" into "it depends"."""
-        folded = fold(question)
-        unmet = UNMET_CONDITION.search(folded) is not None
-        public = (topic.verdict == "not_allowed" and topic.section.split(".")[0] in PUBLIC_SOFTENS and not unmet
-                  and ALREADY_PUBLIC.search(folded) is not None)
-        return topic.verdict == "conditional" and unmet, public
-
-    def _render(self, topic: Topic, unmet: bool, unsure: Topic | None, public: bool = False) -> tuple[str, str, tuple[Citation, ...], str]:
-        verdict = topic.verdict
-        if unmet:
-            verdict = "not_allowed"
-        if public:
-            verdict = "conditional"
-        section = self.pack.section(topic.section)
-        quote = topic.quote or section.text
-        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
-        lines = [f"{VERDICT_LABELS[verdict]}. {topic.answer}"]
-        if unmet:
-            lines.append("As you describe it, the condition below is not met.")
-        if public:
-            lines.append("As you describe it, this has been made public: you may share the public material itself "
-                         "(link the official source), but add nothing that isn't in it.")
-        if topic.conditions:
-            lines.append("Conditions:")
-            lines += [f"- {c}" for c in topic.conditions]
-        citations = [Citation(topic.section, section.title, quote)]
-        lines.append(f"Guideline: {section.title}: \u201c{quote}\u201d")
-        if unsure is not None:
-            alt = self.pack.section(unsure.section)
-            alt_quote = unsure.quote or alt.text
-            citations.append(Citation(unsure.section, alt.title, alt_quote))
-            lines.insert(1, "I'm not sure this is your situation: check the other closest guideline below too.")
-            lines.append(f"Or perhaps: {alt.title}: \u201c{alt_quote}\u201d")
-        lines.append(f"Unsure? Ask {contact}." if unsure is None else f"Please check with {contact} before you post.")
-        if topic.report:
-            lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
-        return verdict, "\n".join(lines), tuple(citations), contact
-
 
 def _clean(question: str) -> str:
     """Strip control characters and surrounding space."""

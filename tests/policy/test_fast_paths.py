@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot.policy.engine import Answer, Engine, _clean, _unit
+from bot.policy.facts import stated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,8 +50,8 @@ class ReferenceEngine(Engine):
         return self.sem_blend @ self.encoder.encode_one(text)
 
     def _from_topic(self, topic, question, confidence, unsure=None):
-        unmet, public = self.stated(topic, question)
-        verdict, text, citations, contact = self._render(topic, unmet, unsure, public)
+        unmet, public = stated(topic, question)
+        verdict, text, citations, contact = self.writer.render(topic, unmet, unsure, public)
         return Answer(verdict, topic.section, text, citations, confidence, self.pack.version, topic.id, topic.conditions, contact,
                       topic.report, "policy" if unsure is None else "unsure")
 
