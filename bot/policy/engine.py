@@ -32,6 +32,7 @@ from bot.policy.semantic import Encoder
 from bot.policy.text import Normalizer, fold, stem
 
 MAX_QUESTION = 2000
+Read = tuple[tuple[list[int], np.ndarray], np.ndarray]  # a question's lexical query (rows, weights) and sentence vector
 # Signs that a question is about social media or the policy itself: every concept of the
 # lexicon except the neutral ones below, and these word stems.
 NEUTRAL_CONCEPTS = frozenset("~ask ~device ~company ~colleague ~client ~break ~who ~join ~work_hours ~excessive ~course ~certification ~hr_data"
@@ -181,11 +182,16 @@ class Engine:
         return Softmax.cached([self.pack.digest, "engine-" + name, hashlib.sha256(texts.encode()).hexdigest()], classes,
                               [names for names, k in zip(targets, keep) if k], lambda: rows().subset(keep))
 
-    def guideline_prior(self, text: str, feats: dict[str, float] | None = None) -> np.ndarray:
-        """log P(guideline | question) of each topic, in topic order (the learned prior)."""
-        feats = self.normalizer.features(text) if feats is None else feats
-        p = self.prior.probabilities(self._lexical(feats), self.encoder.encode_one(text))
+    def guideline_prior(self, text: str, feats: dict[str, float] | None = None, read: Read | None = None) -> np.ndarray:
+        """log P(guideline | question) of each topic, in topic order (the learned prior). `read`: the question's
+        lexical query and sentence vector when already computed (the answer's path computes them once)."""
+        query, vector = read or self._read(text, feats)
+        p = self.prior.probabilities_of(*query, vector)
         return np.log(p.take(self._prior_of_topic) + 1e-6)
+
+    def _read(self, text: str, feats: dict[str, float] | None = None) -> Read:
+        feats = self.normalizer.features(text) if feats is None else feats
+        return self._query(feats), self.encoder.encode_one(text)
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         return {f: (1 + math.log(c) if c > 1 else c) * self.idf.get(f, self.unknown_idf) for f, c in feats.items()}
@@ -196,9 +202,9 @@ class Engine:
         combined = self._combined(feats)
         return dict(zip(self.labels, map(float, combined))) if len(combined) else {}
 
-    def _combined(self, feats: dict[str, float]) -> np.ndarray | list:
-        """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
-        # The same arithmetic as _unit(_weigh(feats)) restricted to known features, in one pass without dicts.
+    def _query(self, feats: dict[str, float]) -> tuple[list[int], np.ndarray]:
+        """The question's lexical query: its known features' rows and unit TF-IDF weights (float32). The same
+        arithmetic as _unit(_weigh(feats)) restricted to known features, in one pass without dicts."""
         known, log = self._known, math.log
         rows: list[int] = []
         weights: list[float] = []
@@ -207,10 +213,15 @@ class Engine:
             if hit is not None:
                 rows.append(hit[0])
                 weights.append((1 + log(c) if c > 1 else c) * hit[1])
+        norm = math.sqrt(sum(v * v for v in weights)) or 1.0
+        return rows, np.array([v / norm for v in weights], dtype=np.float32)
+
+    def _combined(self, feats: dict[str, float], query: tuple[list[int], np.ndarray] | None = None) -> np.ndarray | list:
+        """Scores in `self.labels` order (off-topic groups first, then topics); empty when no feature is known."""
+        rows, weights = query or self._query(feats)
         if not rows:
             return []
-        norm = math.sqrt(sum(v * v for v in weights)) or 1.0
-        scored = np.array([v / norm for v in weights], dtype=np.float32) @ self.blend.take(rows, axis=0)
+        scored = weights @ self.blend.take(rows, axis=0)
         combined = np.maximum.reduceat(scored[:self.n_docs], self.starts)
         combined += scored[self.n_docs:]
         combined *= self.asking if "~ask" in feats else self.telling
@@ -224,18 +235,25 @@ class Engine:
 
     def semantic(self, text: str) -> np.ndarray:
         """Semantic scores in `self.labels` order: 0.7 x the best example's cosine + 0.3 x the centroid's."""
-        scored = self._sem_scored(text)
+        return self._pool(self._sem_scored(text))
+
+    def _pool(self, scored: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(scored[:self.n_docs], self.starts) + scored[self.n_docs:]
 
     def _sem_scored(self, text: str) -> np.ndarray:
+        return self._sem_parts(text)[0]
+
+    def _sem_parts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """`sem_blend @ encoder.encode_one(text)`, by linearity: the sentence vector is (sum of w_t x row_t / sum of w
         - center) / norm, so its scores are (sum of w_t x (sem_blend @ row_t) / sum of w - sem_blend @ center) / norm.
         Each token's projection (830 numbers) is computed once, by itself, and kept in a bounded table; a question
         then costs a gather of its own few projections instead of the 830 x 256 product. Equal to the direct
-        product up to float32 rounding (about 1e-7; tests/policy/test_fast_paths.py holds it to that)."""
+        product up to float32 rounding (about 1e-7; tests/policy/test_fast_paths.py holds it to that).
+        Also the sentence vector itself (what `encoder.encode_one` gives), for the learned layer."""
         ids = self.encoder.tokenizer.ids(text)
+        zero = np.zeros(self.encoder.dims, dtype=np.float32)
         if not ids:
-            return np.zeros(self.sem_blend.shape[0], dtype=np.float32)
+            return np.zeros(self.sem_blend.shape[0], dtype=np.float32), zero
         enc = self.encoder
         idx = np.array(ids, dtype=np.intp)
         w = enc.weights.take(idx)
@@ -245,17 +263,18 @@ class Engine:
             v -= enc.center
         norm = float(np.sqrt(v.dot(v)))
         if not norm:
-            return np.zeros(self.sem_blend.shape[0], dtype=np.float32)
+            return np.zeros(self.sem_blend.shape[0], dtype=np.float32), v
+        unit = v / norm
         slots = self._proj_slot.take(idx)
         if slots.min() < 0:
             if len(set(ids)) > len(self._proj):  # a text longer than any question: the direct product
-                return self.sem_blend @ (v / norm)
+                return self.sem_blend @ unit, unit
             slots = self._project(ids)
         scored = w @ self._proj.take(slots, axis=0)
         scored /= total
         scored -= self._proj_center
         scored /= norm
-        return scored
+        return scored, unit
 
     def _project(self, ids: list[int]) -> np.ndarray:
         """Fill in the projections of `ids` not yet in the table (emptied when full); their slots."""
@@ -273,15 +292,20 @@ class Engine:
 
     def fused(self, text: str, feats: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, lexical, semantic) scores in `self.labels` order."""
-        feats = self.normalizer.features(text) if feats is None else feats
-        lexical = np.asarray(self._combined(feats))
+        return self._fused(text, self.normalizer.features(text) if feats is None else feats)[:3]
+
+    def _fused(self, text: str, feats: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, Read]:
+        """The scores, and the question as the learned layer reads it (computed on the way)."""
+        query = self._query(feats)
+        lexical = np.asarray(self._combined(feats, query))
         if not len(lexical):
             lexical = np.zeros(len(self.labels), dtype=np.float32)
-        semantic = self.semantic(text)  # float32 already
+        scored, vector = self._sem_parts(text)
+        semantic = self._pool(scored)  # float32 already
         fused = lexical + (semantic if self.SEMANTIC_WEIGHT == 1.0 else self.SEMANTIC_WEIGHT * semantic)
         if self.OFF_SEMANTIC:
             fused[:self.n_off] += self.OFF_SEMANTIC * semantic[:self.n_off]
-        return fused, lexical, semantic
+        return fused, lexical, semantic, (query, vector)
 
     def answer(self, question: str, features: dict | None = None) -> Answer:
         """Answer one question; raise `QuestionError` for empty or over-long input. A `features` dict, when
@@ -292,7 +316,7 @@ class Engine:
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
         feats = self.normalizer.features(text)
-        fused, lexical, semantic = self.fused(text, feats)
+        fused, lexical, semantic, read = self._fused(text, feats)
         offs, topics = fused[:self.n_off], fused[self.n_off:].copy()
         if len(topics) and "~witness" in feats and not ASKING.search(fold(text)):
             # "Someone keeps posting racist jokes, what should I do?" tells what another person did: whatever
@@ -302,7 +326,7 @@ class Engine:
                 keep = np.zeros(len(topics), dtype=bool)
                 keep[self.report_at] = True
                 topics = np.where(keep, topics, 0.0)
-        prior = self.guideline_prior(text, feats)
+        prior = self.guideline_prior(text, feats, read)
         k = int((topics + self.PRIOR_WEIGHT * prior).argmax()) if len(topics) else 0
         best = float(topics[k])
         section = self.topic_sections[k]
@@ -336,7 +360,7 @@ class Engine:
         topic = self.pack.topics[self.labels[self.n_off + k][1]]
         if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
             # No listed situation is close: answer from the guideline that governs it, with its conditions.
-            firm = self._firm_topic(text, feats, topics, section)
+            firm = self._firm_topic(read, topics, section)
             if firm is not None:
                 return dataclasses.replace(self._from_topic(firm, text, confidence), kind="general")
             return self.writer.general(topic, text, confidence)
@@ -349,10 +373,11 @@ class Engine:
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
         return self.writer.from_topic(topic, question, confidence, unsure)
 
-    def _firm_topic(self, text: str, feats: dict[str, float], topics: np.ndarray, section: str) -> Topic | None:
+    def _firm_topic(self, read: Read, topics: np.ndarray, section: str) -> Topic | None:
         """No listed situation is close, but the learned verdict model is sure of a firm verdict: the closest
         situation under the same guideline with that verdict (so the words and the verdict agree), if any."""
-        p = self.verdicts.probabilities(self._lexical(feats), self.encoder.encode_one(text))
+        (rows, weights), vector = read
+        p = self.verdicts.probabilities_of(rows, weights, vector)
         j = int(p.argmax())
         verdict = self.verdicts.classes[j]
         if verdict == "conditional" or p[j] < self.FIRM:

@@ -156,6 +156,15 @@ class Softmax:
                 pass
         return model
 
+    def probabilities_of(self, rows: list[int], weights: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """Class probabilities for one example given as its lexical rows and weights beside its vector."""
+        z = dense @ self.dense + self.bias
+        if rows:
+            z += weights @ self.lexical.take(rows, axis=0)
+        z -= z.max()
+        p = np.exp(z)
+        return p / p.sum()
+
     def probabilities(self, lexical: dict[int, float], dense: np.ndarray) -> np.ndarray:
         """Class probabilities (in `classes` order) for one example."""
         z = dense @ self.dense + self.bias

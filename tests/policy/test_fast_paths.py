@@ -34,7 +34,7 @@ QUESTIONS = _questions()
 class ReferenceEngine(Engine):
     """Scores the way the engine did before its fast paths: dicts, fancy indexing, the full semantic product."""
 
-    def _combined(self, feats):
+    def _combined(self, feats, query=None):  # the plain computation, whatever query the fast path brings
         query = _unit({f: w for f, w in self._weigh(feats).items() if f in self.features})
         if not query:
             return []
@@ -46,8 +46,9 @@ class ReferenceEngine(Engine):
         combined *= self.asking if "~ask" in feats else self.telling
         return combined
 
-    def _sem_scored(self, text):
-        return self.sem_blend @ self.encoder.encode_one(text)
+    def _sem_parts(self, text):
+        vector = self.encoder.encode_one(text)
+        return self.sem_blend @ vector, vector
 
     def _from_topic(self, topic, question, confidence, unsure=None):
         unmet, public = stated(topic, question)
