@@ -72,3 +72,17 @@ def test_the_sql_checker_catches_a_statement(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text('db.execute("UPDATE reports SET status = ? WHERE ref = ?")\nq = "select ref from reports"\n')
     assert sql_strings(bad) == ["UPDATE reports SET status = ? WHERE ref = ?"]
+
+
+def test_every_file_of_the_bundled_pack_is_installed_with_the_package():
+    # `pip install .` copies only what [tool.setuptools.package-data] names: a pack file it misses (the labelled
+    # sets were once missed) is silently absent from an installed bot.
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["content"]
+    folder = root / "content"
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"]
+    assert files and not [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
