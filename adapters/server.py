@@ -100,7 +100,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> web.Application:
     metrics = Metrics()
     identity = WebIdentity(settings.web_user_header, settings.trusted_proxies, host)
     bot = build_bot(pack, engine, storage, sealer, metrics.hooks(), settings.report_notify_delay,
-                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners),
+                    OwnerSettings(settings.question_log, settings.question_retention_days, settings.owners, settings.report_notify_delay),
                     settings.case_ack_days, settings.case_feedback_days)
     core = bot.core
     app = web.Application(middlewares=[observe, guard], client_max_size=MAX_BODY)

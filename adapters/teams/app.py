@@ -393,6 +393,10 @@ class TeamsChannel(TeamsActivityHandler):
             return web.json_response({"error": str(exc)}, status=400)
         if self.authenticated and not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.json_response({"error": "missing bearer token"}, status=401)
+        if self.authenticated and body.get("channelId") != "msteams":
+            # Identity is read from `from` and the tenant fields: only Teams fills them in for its users. Other
+            # channels of the same bot (Web Chat, Direct Line) let the client choose them, so they are refused.
+            return web.json_response({"error": "only activities from Microsoft Teams are accepted"}, status=403)
         if not self.authenticated and not inbound.loopback_url(body.get("serviceUrl")):
             # Emulator mode talks only to this machine: no request to an address an unauthenticated activity names.
             log.warning("teams activity refused: emulator mode accepts only a loopback serviceUrl")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
@@ -38,6 +39,7 @@ log = logging.getLogger("smpolicy.teams")
 DESTINATION = "teams-owners"  # its own key beside the reviewers' "teams"
 OWNERS_HERE = re.compile(r"owners here\s*[.!]?", re.I)  # fullmatch on the stripped text: linear
 OWNER_ACTIONS = frozenset({"owners.open", "owners.reply"})
+STALE_SECONDS = 60  # how old a roster may be when a fresh one can't be read
 
 
 class TeamsOwners:
@@ -45,6 +47,7 @@ class TeamsOwners:
 
     def __init__(self, teams: TeamsChannel, desk: OwnersDesk):
         self.teams, self.desk = teams, desk
+        self._read_at = float("-inf")  # when the roster was last read (monotonic)
 
     def attach(self) -> None:
         self.desk.announcers.append(self.announce)
@@ -76,16 +79,22 @@ class TeamsOwners:
                      "team are the owners.")
 
     async def refresh(self, turn_context: TurnContext, activity: dict) -> int:
-        """Reload the owners (the owners' team's members) through the connector of a trusted activity; on a failed
-        fetch the last known roster stays."""
+        """Reload the owners (the owners' team's members) through the connector of a trusted activity. On a failed
+        fetch the last roster stays only while it is at most STALE_SECONDS old: after that nobody on Teams is an
+        owner until a fetch succeeds (a member removed from the team, or a bot removed from it, must not keep
+        answering because the connector is down)."""
         destination = await self.destination()
         if destination is None:
             self.desk.set_owners(inbound.CHANNEL, [])
             return 0
         members = await self.teams.team_members(turn_context, activity, destination)
         if members is None:
+            if time.monotonic() - self._read_at > STALE_SECONDS:
+                self.desk.set_owners(inbound.CHANNEL, [])
+                log.warning("teams owners' roster could not be read: owners refused until it can")
             return 0
         self.desk.set_owners(inbound.CHANNEL, list(members))
+        self._read_at = time.monotonic()
         return len(members)
 
     # ---------------------------------------------------------------- the desk's hooks

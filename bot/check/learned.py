@@ -75,8 +75,9 @@ class Learned:
         rows = functools.cache(lambda: Rows.build([self.lexical(fs) for fs in feats], encoder.encode(texts), len(self.rows)))
         sections = sorted({s.split(".")[0] for s in pack.sections})
         corpus = hashlib.sha256(repr(texts).encode()).hexdigest()
-        self.risk = Softmax.cached([pack.digest, "drafts-risk", corpus], [FINE, *sections], risk, rows)
-        self.severity = Softmax.cached([pack.digest, "drafts-severity", corpus], [FINE, "review", "do_not_post"], severity, rows)
+        shape = (len(self.rows), encoder.dims)
+        self.risk = Softmax.cached([pack.digest, "drafts-risk", corpus], [FINE, *sections], risk, rows, shape)
+        self.severity = Softmax.cached([pack.digest, "drafts-severity", corpus], [FINE, "review", "do_not_post"], severity, rows, shape)
 
     def lexical(self, feats: dict[str, float]) -> dict[int, float]:
         weighted = {self.rows[f]: c * self.idf[f] for f, c in feats.items() if f in self.rows}

@@ -26,6 +26,7 @@ from bot.scrub import scrub
 from bot.storage.insights import ANSWERED, ASKED, OPEN, SUGGESTED, Insights, OwnerQuestion, Suggestion
 
 log = logging.getLogger("smpolicy.owners")
+_JITTER = secrets.SystemRandom()
 
 ASK_LABEL = "Ask the policy owners"
 BY_NAME, ANONYMOUS = "name", "anonymous"
@@ -48,6 +49,9 @@ class OwnerSettings:
     question_log: bool = True
     retention_days: int = 90
     web_owners: tuple[str, ...] = ()
+    # An anonymous question's notice waits 0 to this many seconds (SMPOLICY_REPORT_NOTIFY_DELAY, as reports do):
+    # a notice at the second a question was sent would date it to whoever was at their keyboard just then.
+    anonymous_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class OwnersDesk:
     reachable: dict[str, Callable[[str], Awaitable[bool]]] = field(default_factory=dict)
     rosters: dict[str, set[str]] = field(default_factory=dict)  # platform -> owners' user keys (the owners' channel)
     tasks: set[asyncio.Task] = field(default_factory=set)
+    _hurry: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ------------------------------------------------------------ who the owners are
 
@@ -155,7 +160,7 @@ class OwnersDesk:
             incoming.conversation_key if named else "", name, OPEN, "", "", "", "", "", False), _hash(token) if token else None)
         if event:
             await self.insights.set_event_status(incoming.value, ASKED)
-        self._spawn(self._announce(question_id))
+        self._spawn(self._announce(question_id, 0.0 if named else _JITTER.uniform(0.0, self.settings.anonymous_delay)))
         if named:
             text = "Sent to the policy owners with your name. Their answer will come to you here."
             return [Reply(text, Card(title="Sent to the policy owners", body=text), private=True, dialog=True)]
@@ -301,7 +306,12 @@ class OwnersDesk:
         except Exception as exc:
             log.error("owners follow-up failed", extra={"error": type(exc).__name__})
 
-    async def _announce(self, question_id: str) -> None:
+    async def _announce(self, question_id: str, delay: float = 0.0) -> None:
+        if delay > 0:
+            try:  # settle() (shutdown) ends the wait: a notice is never dropped for it
+                await asyncio.wait_for(self._hurry.wait(), delay)
+            except TimeoutError:
+                pass
         question = await self.insights.question(question_id)
         if question is None:
             return
@@ -321,7 +331,8 @@ class OwnersDesk:
         return await self.insights.forget_before(cutoff)
 
     async def settle(self) -> None:
-        """Finish queued writes and follow-ups (shutdown, tests)."""
+        """Finish queued writes and follow-ups (shutdown, tests); anonymous notices still waiting go now."""
+        self._hurry.set()
         await self.recorder.close()
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)

@@ -180,7 +180,8 @@ class Engine:
         keep = np.array([any(c in classes for c in names) for names in targets], dtype=bool)
         texts = repr([e for t in self.pack.topics for e in t.examples] + [q.text for q in questions])
         return Softmax.cached([self.pack.digest, "engine-" + name, hashlib.sha256(texts.encode()).hexdigest()], classes,
-                              [names for names, k in zip(targets, keep) if k], lambda: rows().subset(keep))
+                              [names for names, k in zip(targets, keep) if k], lambda: rows().subset(keep),
+                              (len(self.features), self.encoder.dims))
 
     def guideline_prior(self, text: str, feats: dict[str, float] | None = None, read: Read | None = None) -> np.ndarray:
         """log P(guideline | question) of each topic, in topic order (the learned prior). `read`: the question's

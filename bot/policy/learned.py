@@ -33,7 +33,8 @@ CODE = Path(__file__).resolve().parent.parent  # bot/: the features and the fit 
 @functools.cache
 def _code_digest() -> str:
     h = hashlib.sha256()
-    for path in sorted([*CODE.glob("policy/*.py"), *CODE.glob("check/*.py")]):
+    # The features are this code's over the model's tokens and vectors: a new model is a new key too.
+    for path in sorted([*CODE.glob("policy/*.py"), *CODE.glob("check/*.py")]) + [CODE / "policy/model/source.json", CODE / "policy/model/tokenizer.json"]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
@@ -131,9 +132,12 @@ class Softmax:
         return cls(classes, *weights)
 
     @classmethod
-    def cached(cls, parts: list[str], classes: list[str], targets: list[list[str]], rows: Callable[[], Rows]) -> Softmax:
+    def cached(cls, parts: list[str], classes: list[str], targets: list[list[str]], rows: Callable[[], Rows],
+               shape: tuple[int, int]) -> Softmax:
         """`fit(classes, rows(), targets)`, or the weights of the same fit from the cache: `parts` name the pack
-        (its files' digest) and the model; the code, the classes, the targets and the fit's settings join them."""
+        (its files' digest) and the model; the code, the classes, the targets and the fit's settings join them.
+        `shape` is (lexical features, vector dimensions): a cached file of another shape or type is fitted again.
+        The folder is the service's own (0700), as trusted as its data folder."""
         h = hashlib.sha256()
         for part in [*parts, _code_digest(), repr(classes), repr(targets), repr((cls.STEPS, cls.RATE, cls.L2))]:
             h.update(part.encode() + b"\0")
@@ -142,13 +146,17 @@ class Softmax:
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as saved:
-                    return cls(classes, saved["lexical"], saved["dense"], saved["bias"])
+                    lexical, dense, bias = saved["lexical"], saved["dense"], saved["bias"]
+                k = len(classes)
+                if lexical.shape == (shape[0], k) and dense.shape == (shape[1], k) and bias.shape == (k,) \
+                        and all(a.dtype == np.float32 and np.isfinite(a).all() for a in (lexical, dense, bias)):
+                    return cls(classes, lexical, dense, bias)
             except (OSError, ValueError, KeyError):
                 pass  # unreadable or from an older layout: fit again and overwrite
         model = cls.fit(classes, rows(), targets)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
                     np.savez(tmp, lexical=model.lexical, dense=model.dense, bias=model.bias)
                 os.replace(tmp.name, path)  # whole or not at all, even with two processes writing at once

@@ -18,6 +18,7 @@ class FakeConnector:
         self.statuses: list[int] = []  # answered before success, one per call (e.g. [429, 502])
         self.ids = itertools.count(1)
         self.members: dict[str, list[dict]] = {}  # conversation (team) id -> members
+        self.members_down = False  # the roster read fails (503), as when the connector is down
         app = web.Application(middlewares=[self._record])
         app.router.add_post("/v3/conversations/{conversation}/activities", self.activities)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self.activities)
@@ -57,6 +58,8 @@ class FakeConnector:
         return web.json_response({"id": f"reply-{next(self.ids)}"})
 
     async def list_members(self, request: web.Request) -> web.Response:
+        if self.members_down:
+            return web.json_response({"error": {"code": "ServiceUnavailable", "message": "down"}}, status=503)
         return web.json_response(self.members.get(request.match_info["conversation"], []))
 
     def delivered(self) -> list[dict]:

@@ -151,3 +151,27 @@ async def test_an_unreachable_named_asker_gets_the_answer_from_the_inbox_and_the
     assert sent == ["chat:lee"] and await desk.inbox("chat:lee") == []
     [waiting] = await desk.inbox("chat:kim")
     assert "Ask facilities." in waiting.card.body and await desk.inbox("chat:kim") == []
+
+
+async def test_an_anonymous_questions_notice_waits_a_random_while_a_named_ones_does_not(owners_bot, monkeypatch):
+    import asyncio
+    import dataclasses
+
+    from bot.owners import desk
+
+    waits: list[float] = []
+    monkeypatch.setattr(desk._JITTER, "uniform", lambda low, high: waits.append(high) or high)
+    owners_bot.owners.settings = dataclasses.replace(owners_bot.owners.settings, anonymous_delay=30.0)
+    notices: list = []
+
+    async def announce(reply):
+        notices.append(reply)
+
+    owners_bot.owners.announcers.append(announce)
+    dana = Person(owners_bot, "web:dana")
+    await dana.press("owners.send", "", who="anonymous", question="may I livestream from home?")
+    await dana.press("owners.send", "", who="name", question="may I livestream from the office?")
+    await asyncio.sleep(0.3)
+    assert waits == [30.0] and len(notices) == 1  # the named question's notice is out, the anonymous one waits
+    await owners_bot.owners.settle()  # shutdown: the waiting notice goes now rather than never
+    assert len(notices) == 2

@@ -111,25 +111,42 @@ def test_fitted_weights_are_cached_under_the_pack_code_and_data(tmp_path, monkey
         calls.append(1)
         return rows
 
-    first = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    first = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build, (3, 2))
     files = list((tmp_path / "cache").glob("learned-*.npz"))
-    again = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    again = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build, (3, 2))
     assert len(calls) == 1 and len(files) == 1 and np.array_equal(first.lexical, again.lexical)
-    Softmax.cached(["pack-b", "toy"], ["a", "b"], targets, build)  # another pack: fitted anew
-    Softmax.cached(["pack-a", "toy"], ["a", "b"], [["b"], ["b"], ["a"], ["a"], ["a"]], build)  # other labels: anew
+    Softmax.cached(["pack-b", "toy"], ["a", "b"], targets, build, (3, 2))  # another pack: fitted anew
+    Softmax.cached(["pack-a", "toy"], ["a", "b"], [["b"], ["b"], ["a"], ["a"], ["a"]], build, (3, 2))  # other labels: anew
     assert len(calls) == 3 and len(list((tmp_path / "cache").glob("learned-*.npz"))) == 3
     files[0].write_bytes(b"not a numpy file")  # a damaged file is fitted again and replaced
-    mended = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build)
+    mended = Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build, (3, 2))
     assert len(calls) == 4 and np.array_equal(mended.lexical, first.lexical)
+    tiny = np.zeros((1, 1), np.float32)  # a file of the wrong shape (that would fail every answer) is fitted again
+    np.savez(files[0], lexical=tiny, dense=tiny, bias=np.zeros(1, np.float32))
+    assert np.array_equal(Softmax.cached(["pack-a", "toy"], ["a", "b"], targets, build, (3, 2)).lexical, first.lexical)
+    assert len(calls) == 5 and (tmp_path / "cache").stat().st_mode & 0o777 == 0o700
 
 
 def test_the_cache_can_be_off_or_unwritable(tmp_path, monkeypatch):
     rows, targets = _toy()
     monkeypatch.setenv("SMPOLICY_CACHE_DIR", "off")
-    Softmax.cached(["p"], ["a", "b"], targets, lambda: rows)
+    Softmax.cached(["p"], ["a", "b"], targets, lambda: rows, (3, 2))
     blocked = tmp_path / "file"
     blocked.write_text("a file where the folder should be")
     monkeypatch.setenv("SMPOLICY_CACHE_DIR", str(blocked / "cache"))
-    model = Softmax.cached(["p"], ["a", "b"], targets, lambda: rows)  # can't write: fits, says nothing
+    model = Softmax.cached(["p"], ["a", "b"], targets, lambda: rows, (3, 2))  # can't write: fits, says nothing
     assert model.probabilities({0: 1.0}, np.array([1, 0], np.float32))[0] > 0.9
     assert not list(tmp_path.rglob("learned-*.npz"))
+
+
+def test_the_cache_key_changes_with_the_model_files(tmp_path, monkeypatch):
+    from bot.policy import learned
+
+    code = tmp_path / "bot"
+    shutil.copytree(learned.CODE / "policy", code / "policy", ignore=shutil.ignore_patterns("__pycache__", "embeddings.npy"))
+    shutil.copytree(learned.CODE / "check", code / "check", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(learned, "CODE", code)
+    before = learned._code_digest.__wrapped__()
+    source = code / "policy" / "model" / "source.json"
+    source.write_text(source.read_text().replace('"dims"', '"dims_"'))  # another model's record
+    assert learned._code_digest.__wrapped__() != before

@@ -24,7 +24,8 @@ UNKNOWN = "What is the weather tomorrow in Berlin?"
 def app_for(tmp_path, database_url, slack_api):
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "smpolicy.db", database_url=database_url or "",
                         slack_bot_token="xoxb-test", slack_signing_secret=p.SECRET, slack_api_url=slack_api.api_url,
-                        slack_owners_channel=OWNERS, quiz_rounds=False)
+                        slack_owners_channel=OWNERS, quiz_rounds=False,
+                        report_notify_delay=0)  # notices at once (the jitter of anonymous ones: tests/owners/test_flow.py)
     return TestClient(TestServer(create_app(settings)))
 
 

@@ -127,6 +127,19 @@ async def test_with_an_app_id_forged_admin_and_install_without_token_get_401(tmp
     assert stored(tmp_path) == {"references": 0, "reviewers": 0}
 
 
+async def test_with_authentication_only_teams_activities_are_accepted(tmp_path, attacker):
+    # Web Chat and Direct Line reach the same bot with a valid token, and their clients choose `from` and the
+    # tenant fields freely: an owner's or a reviewer's identity could be claimed. Refused before the token is read.
+    async with running(tmp_path, teams_emulator=False, teams_app_id="app-id", teams_app_password="secret",
+                       teams_admins=(ADMIN["aad"],)) as client:
+        for name, activity in attacks(attacker.url).items():
+            for channel in ("directline", "webchat", "emulator"):
+                resp = await client.post("/api/messages", json={**activity, "channelId": channel},
+                                         headers={"Authorization": f"Bearer {forged_jwt()}"})
+                assert resp.status == 403 and "Microsoft Teams" in (await resp.json())["error"], (name, channel)
+    assert attacker.requests == []
+
+
 async def test_references_stored_before_the_fix_are_not_sent_to(tmp_path, attacker):
     # A database from before this fix may hold an attacker's serviceUrl (a reference, the reviewers' channel):
     # emulator mode sends nothing there, neither quiz prompts nor review notices.
