@@ -46,7 +46,13 @@ def cache_dir() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smpolicy"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home at all (a container's arbitrary user id): no cache
+            return None
+    return Path(base) / "smpolicy"
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,20 @@ def test_the_cache_key_changes_with_the_model_files(tmp_path, monkeypatch):
     source = code / "policy" / "model" / "source.json"
     source.write_text(source.read_text().replace('"dims"', '"dims_"'))  # another model's record
     assert learned._code_digest.__wrapped__() != before
+
+
+def test_without_a_home_folder_there_is_no_cache_and_no_error(monkeypatch):
+    from pathlib import Path
+
+    from bot.policy import learned
+
+    monkeypatch.delenv("SMPOLICY_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert learned.cache_dir() is None
+    rows, targets = _toy()
+    assert Softmax.cached(["p"], ["a", "b"], targets, lambda: rows, (3, 2)).probabilities({1: 1.0}, np.array([-1, 0], np.float32))[1] > 0.9
