@@ -18,6 +18,7 @@ import content
 from bot.check.checker import Checker
 from bot.check.learned import Learned
 from bot.policy.engine import Engine
+from bot.policy.labelled import leave_out
 from bot.policy.pack import load_pack
 from bot.policy.service import load_policy
 
@@ -87,17 +88,12 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 def learned_ablation(data: Path = DATA) -> None:
     """Each fresh set scored by an engine and a checker whose labelled/ leaves that set out, with the learned
     layer off (no guideline prior, no firm verdicts, no learned findings) and on."""
-    import dataclasses
-
     pack = load_pack(content.default_dir())
     off = {Engine: {"PRIOR_WEIGHT": 0.0, "FIRM": 1.1}, Learned: {"RISK": 1.1, "DO_NOT_POST": 1.1, "VETO": 1.1}}
     shipped = {cls: {k: getattr(cls, k) for k in keys} for cls, keys in off.items()}
     for name in FRESH:
         questions, drafts = read(str(data / f"questions.{name}.jsonl")), read(str(data / f"drafts.{name}.jsonl"))
-        seen_q = {q["question"].strip().lower() for q in questions}
-        seen_d = {d["draft"].strip().lower() for d in drafts}
-        held = dataclasses.replace(pack, labelled_questions=tuple(q for q in pack.labelled_questions if q.text.lower() not in seen_q),
-                                   labelled_drafts=tuple(d for d in pack.labelled_drafts if d.text.lower() not in seen_d))
+        held = leave_out(pack, [q["question"] for q in questions], [d["draft"] for d in drafts])
         for label, settings in (("off", off), ("on", shipped)):
             for cls, values in settings.items():
                 for k, v in values.items():

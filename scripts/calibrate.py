@@ -19,7 +19,6 @@ time, as in use, not of questions it learned from (which look surer than they ar
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.policy.calibration import FEATURES  # noqa: E402
 from bot.policy.engine import Engine  # noqa: E402
+from bot.policy.labelled import leave_out  # noqa: E402
 from bot.policy.pack import load_pack  # noqa: E402
 
 
@@ -73,8 +73,7 @@ def main() -> None:
     strict = {Path(p).resolve() for p in args.realistic}
     for path in args.sets:
         rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-        seen = {row["question"].strip().lower() for row in rows}
-        engine = Engine(dataclasses.replace(pack, labelled_questions=tuple(q for q in pack.labelled_questions if q.text.lower() not in seen)))
+        engine = Engine(leave_out(pack, questions=[row["question"] for row in rows]))
         for row in rows:
             if row:
                 feats: dict = {}

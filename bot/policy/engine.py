@@ -160,15 +160,10 @@ class Engine:
                                   sorted(set(self.topic_verdicts)))
         self._prior_of_topic = np.array([self.prior.index[name] for name in self.topic_sections], dtype=np.intp)
 
-    def _lexical(self, feats: dict[str, float]) -> dict[int, float]:
-        """The question's lexical features as {feature row: weight} (the unit TF-IDF vector over known features)."""
-        known = {f: c for f, c in feats.items() if f in self.features}
-        return {self.features[f]: w for f, w in _unit(self._weigh(known)).items()}
-
     def _learning_rows(self, docs: list[tuple[tuple[str, int], dict[str, float]]], vectors: np.ndarray, questions: list[Labelled]) -> Rows:
         """What the learned models fit on, as features: the situations' examples, then the labelled questions."""
-        lexical = [self._lexical(feats) for label, feats in docs if label[0] == "topic"]
-        lexical += [self._lexical(self.normalizer.features(q.text)) for q in questions]
+        lexical = [dict(zip(*self._query(feats))) for label, feats in docs if label[0] == "topic"]
+        lexical += [dict(zip(*self._query(self.normalizer.features(q.text)))) for q in questions]
         dense = [vectors[[label[0] == "topic" for label, _ in docs]]]
         dense.append(self.encoder.encode([q.text for q in questions]) if questions else np.zeros((0, self.encoder.dims), np.float32))
         return Rows.build(lexical, np.vstack(dense), len(self.features))

@@ -10,10 +10,15 @@ line of every mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.policy.pack import Pack
 
 QUESTION_VERDICTS = frozenset({"allowed", "not_allowed", "conditional", "info", "unknown"})
 DRAFT_VERDICTS = frozenset({"ok", "review", "do_not_post"})
@@ -66,3 +71,11 @@ def read(folder: Path, kind: str, sections: set[str], problem: Callable[[str, in
             continue
         out.append(Labelled(text.strip(), tuple(secs), tuple(verdicts)))
     return tuple(out)
+
+
+def leave_out(pack: Pack, questions: Iterable[str] = (), drafts: Iterable[str] = ()) -> Pack:
+    """The pack without these labelled questions and drafts (compared as stripped, lower-case text): for measuring
+    the learned layer on a set it has not learned from."""
+    q, d = {t.strip().lower() for t in questions}, {t.strip().lower() for t in drafts}
+    return dataclasses.replace(pack, labelled_questions=tuple(x for x in pack.labelled_questions if x.text.lower() not in q),
+                               labelled_drafts=tuple(x for x in pack.labelled_drafts if x.text.lower() not in d))

@@ -180,12 +180,5 @@ class Softmax:
         return p / p.sum()
 
     def probabilities(self, lexical: dict[int, float], dense: np.ndarray) -> np.ndarray:
-        """Class probabilities (in `classes` order) for one example."""
-        z = dense @ self.dense + self.bias
-        if lexical:
-            cols = np.fromiter(lexical.keys(), dtype=np.intp, count=len(lexical))
-            vals = np.fromiter(lexical.values(), dtype=np.float32, count=len(lexical))
-            z = z + vals @ self.lexical.take(cols, axis=0)
-        z = z - z.max()
-        p = np.exp(z)
-        return p / p.sum()
+        """Class probabilities (in `classes` order) for one example, its lexical features as {row: weight}."""
+        return self.probabilities_of(list(lexical), np.fromiter(lexical.values(), dtype=np.float32, count=len(lexical)), dense)

@@ -181,7 +181,7 @@ def test_a_sure_verdict_model_answers_a_weak_match_from_a_situation_of_the_same_
     monkeypatch.setattr(engine, "FIRM", 0.0)  # always sure: the closest situation with the model's verdict answers
     question = "Can I tweet a screenshot of our internal dashboard?"
     answer = engine.answer(question)
-    p = engine.verdicts.probabilities(engine._lexical(engine.normalizer.features(question)), engine.encoder.encode_one(question))
+    p = engine.verdicts.probabilities_of(*engine._query(engine.normalizer.features(question)), engine.encoder.encode_one(question))
     wanted = engine.verdicts.classes[int(p.argmax())]
     assert answer.kind == "general" and answer.section.startswith("confidentiality-privacy")
     assert answer.verdict == wanted or wanted == "conditional"

@@ -9,7 +9,6 @@ import csv
 import io
 import os
 import shutil
-from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
@@ -19,24 +18,13 @@ from tests.conftest import ROOT
 from tests.owners.conftest import ANSWERED, UNKNOWN
 from tests.server.conftest import settings_for
 from tests.server.test_browser import ARGS, CHROMIUM
+from tests.web.test_browser_chat import ask, shots
 
 HEADER = "X-Forwarded-Email"
 OWNER, ASKER = "owner@example.com", "dana.lee@example.com"
 PAGES = ["/console", "/console/questions", "/console/gaps", "/console/quizzes", "/console/reports"]
 
 
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SMPOLICY_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-async def ask(page, text: str):
-    before = await page.locator("#log .card").count()
-    await page.fill("#text", text)
-    await page.press("#text", "Enter")
-    await page.locator("#log .card").nth(before).wait_for()
-    return page.locator("#log .card").nth(before)
 
 
 async def send_to_owners(page, card, who: str, words: str = ""):
