@@ -32,9 +32,9 @@ def _rows(path):
 
 
 QSETS = ["tests/eval/policy-questions.real.dev.jsonl", "tests/eval/policy-questions.dev.jsonl",
-         "tests/data/questions.blind1.tune.jsonl", "tests/data/questions.blind1.holdout.jsonl", "tests/data/questions.blind2.jsonl", "tests/data/questions.blind3.jsonl", "tests/data/questions.train3.jsonl", "tests/data/questions.blind4.jsonl"]
+         "tests/data/questions.blind1.tune.jsonl", "tests/data/questions.blind1.holdout.jsonl", "tests/data/questions.blind2.jsonl", "tests/data/questions.blind3.jsonl", "tests/data/questions.train3.jsonl", "tests/data/questions.blind4.jsonl", "tests/data/questions.blind5.jsonl"]
 DSETS = ["tests/eval/drafts.real.dev.jsonl", "tests/eval/drafts.dev.jsonl",
-         "tests/data/drafts.blind1.tune.jsonl", "tests/data/drafts.blind1.holdout.jsonl", "tests/data/drafts.blind2.jsonl", "tests/data/drafts.blind3.jsonl", "tests/data/drafts.train3.jsonl", "tests/data/drafts.blind4.jsonl"]
+         "tests/data/drafts.blind1.tune.jsonl", "tests/data/drafts.blind1.holdout.jsonl", "tests/data/drafts.blind2.jsonl", "tests/data/drafts.blind3.jsonl", "tests/data/drafts.train3.jsonl", "tests/data/drafts.blind4.jsonl", "tests/data/drafts.blind5.jsonl"]
 
 
 def questions(engine, path, show):

@@ -65,7 +65,11 @@ class Writer:
         self.pack, self.default_contact = pack, default_contact
         self._rendered: dict[tuple, tuple[str, str, tuple[Citation, ...], str]] = {}
 
-    def general(self, topic: Topic, question: str, confidence: float) -> Answer:
+    def general(self, topic: Topic, question: str, confidence: float, verdict: str = "conditional") -> Answer:
+        """No listed situation is close: the guideline that governs it, "it depends" with the closest case's
+        conditions; or, for a question that asks what the guidelines say (`verdict` "info"), the guideline itself."""
+        if verdict == "info":
+            return self._governing(topic, confidence)
         if UNMET_CONDITION.search(fold(question)):
             # "...before it's announced": the condition the governing guideline sets is not met.
             answer = self.from_topic(topic, question, confidence)
@@ -85,6 +89,16 @@ class Writer:
         lines.append(f"Unsure? Ask {contact}.")
         return Answer("conditional", topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),), confidence,
                       self.pack.version, topic.id, topic.conditions, contact, topic.report, "general")
+
+    def _governing(self, topic: Topic, confidence: float) -> Answer:
+        section = self.pack.section(topic.section)
+        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
+        lines = [f"{VERDICT_LABELS['info']}. The guidelines don't list this exact situation; the guideline that governs it is "
+                 f"{section.title}: \u201c{section.text}\u201d", f"Unsure? Ask {contact}."]
+        if topic.report:
+            lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
+        return Answer("info", topic.section, "\n".join(lines), (Citation(topic.section, section.title, section.text),), confidence,
+                      self.pack.version, topic.id, (), contact, topic.report, "general")
 
     def unknown(self, group: OffTopic | None, confidence: float) -> Answer:
         contact = self.pack.contact(group.ask) if group and group.ask != "default" else self.default_contact

@@ -63,7 +63,7 @@ class Engine:
     MIN_SCORE = 0.18
     MIN_SCORE_NO_SCOPE = 1.0
     SCOPE_MARGIN = 0.2  # refuse when an out-of-scope group beats the best situation by more than this
-    SITUATION_MIN = 1.0  # below this the best situation is not the question's: answer from its guideline, "it depends"
+    SITUATION_MIN = 1.4  # below this the best situation is not the question's: answer from its guideline, "it depends"
     FORM_WEIGHT = 0.2  # how much the question's opening words move the scope decision (scope.Form log-odds)
     OFF_SEMANTIC = 0.0  # extra semantic weight for the out-of-scope groups (they differ in form more than in words)
     GROUP_SEMANTIC = 0.45  # an out-of-scope group names the contact only from this semantic score
@@ -356,10 +356,10 @@ class Engine:
         topic = self.pack.topics[self.labels[self.n_off + k][1]]
         if best < self.SITUATION_MIN and topic.verdict not in self.GENERAL_KEEPS:
             # No listed situation is close: answer from the guideline that governs it, with its conditions.
-            firm = self._firm_topic(read, topics, section)
+            firm, verdict = self._firm_topic(read, topics, section)
             if firm is not None:
                 return dataclasses.replace(self._from_topic(firm, text, confidence), kind="general")
-            return self.writer.general(topic, text, confidence)
+            return self.writer.general(topic, text, confidence, verdict)
         if confidence < self.UNSURE:
             alt = next((int(j) for j in np.argsort(-topics) if self.topic_sections[j] != section), None)
             alt_topic = self.pack.topics[self.labels[self.n_off + alt][1]] if alt is not None else None
@@ -369,20 +369,23 @@ class Engine:
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
         return self.writer.from_topic(topic, question, confidence, unsure)
 
-    def _firm_topic(self, read: Read, topics: np.ndarray, section: str) -> Topic | None:
+    def _firm_topic(self, read: Read, topics: np.ndarray, section: str) -> tuple[Topic | None, str]:
         """No listed situation is close, but the learned verdict model is sure of a firm verdict: the closest
-        situation under the same guideline with that verdict (so the words and the verdict agree), if any."""
+        situation under the same guideline with that verdict (so the words and the verdict agree), if any; and
+        the verdict the general answer takes: "info" when the model is sure the question asks what the
+        guidelines say and no such situation is listed under the guideline (the guideline is the answer),
+        else "conditional"."""
         (rows, weights), vector = read
         p = self.verdicts.probabilities_of(rows, weights, vector)
         j = int(p.argmax())
         verdict = self.verdicts.classes[j]
         if verdict == "conditional" or p[j] < self.FIRM:
-            return None
+            return None, "conditional"
         same = [t for t in range(len(topics)) if self.topic_sections[t] == section and self.topic_verdicts[t] == verdict]
         if not same:
-            return None
+            return None, "info" if verdict == "info" else "conditional"
         t = max(same, key=lambda t: topics[t])
-        return self.pack.topics[self.labels[self.n_off + t][1]]
+        return self.pack.topics[self.labels[self.n_off + t][1]], verdict
 
 def _clean(question: str) -> str:
     """Strip control characters and surrounding space."""
