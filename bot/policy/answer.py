@@ -69,7 +69,7 @@ class Writer:
         """No listed situation is close: the guideline that governs it, "it depends" with the closest case's
         conditions; or, for a question that asks what the guidelines say (`verdict` "info"), the guideline itself."""
         if verdict == "info":
-            return self._governing(topic, confidence)
+            return self.governing(topic, confidence)
         if UNMET_CONDITION.search(fold(question)):
             # "...before it's announced": the condition the governing guideline sets is not met.
             answer = self.from_topic(topic, question, confidence)
@@ -90,15 +90,18 @@ class Writer:
         return Answer("conditional", topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),), confidence,
                       self.pack.version, topic.id, topic.conditions, contact, topic.report, "general")
 
-    def _governing(self, topic: Topic, confidence: float) -> Answer:
+    def governing(self, topic: Topic, confidence: float, witnessed: bool = False) -> Answer:
+        """The guideline that governs the topic, quoted whole ("info"). `witnessed`: the question tells what someone
+        else did, so the answer is the rule they may have broken and how to report it, not a verdict on the asker."""
         section = self.pack.section(topic.section)
         contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
-        lines = [f"{VERDICT_LABELS['info']}. The guidelines don't list this exact situation; the guideline that governs it is "
-                 f"{section.title}: \u201c{section.text}\u201d", f"Unsure? Ask {contact}."]
-        if topic.report:
+        lead = ("What you describe is someone else's conduct; the guideline that governs it is" if witnessed
+                else "The guidelines don't list this exact situation; the guideline that governs it is")
+        lines = [f"{VERDICT_LABELS['info']}. {lead} {section.title}: \u201c{section.text}\u201d", f"Unsure? Ask {contact}."]
+        if topic.report or witnessed:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
         return Answer("info", topic.section, "\n".join(lines), (Citation(topic.section, section.title, section.text),), confidence,
-                      self.pack.version, topic.id, (), contact, topic.report, "general")
+                      self.pack.version, topic.id, (), contact, topic.report or witnessed, "general")
 
     def unknown(self, group: OffTopic | None, confidence: float) -> Answer:
         contact = self.pack.contact(group.ask) if group and group.ask != "default" else self.default_contact

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.policy.answer import VERDICT_LABELS, Answer, Citation, QuestionError, Writer  # noqa: F401 (imported from here too)
 from bot.policy.calibration import Calibration
-from bot.policy.facts import ASKING
+from bot.policy.facts import ASKING, tells_of_another
 from bot.policy.labelled import Labelled
 from bot.policy.learned import Rows, Softmax
 from bot.policy.pack import Pack, Topic
@@ -150,6 +150,7 @@ class Engine:
         # For each topic, the positions of the topics under other guidelines (the runner-up's candidates).
         self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
         self.writer = Writer(pack, self.default_contact)
+        self._topics = {t.id: t for t in pack.topics}
         self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
         topics = [pack.topics[label[1]] for label, _ in docs if label[0] == "topic"]
         questions = [q for q in pack.labelled_questions if q.sections]
@@ -311,6 +312,14 @@ class Engine:
             raise QuestionError("the question is empty")
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"the question is longer than {MAX_QUESTION} characters")
+        answer = self._answer(text, features)
+        if answer.verdict != "unknown" and not (answer.verdict == "info" and answer.offer_report) and tells_of_another(text):
+            # "A contractor is posting photos from the data centre": no verdict on the asker's own conduct, but the
+            # rule the other person may have broken, and how to report it.
+            return self.writer.governing(self._topics[answer.topic], answer.confidence, witnessed=True)
+        return answer
+
+    def _answer(self, text: str, features: dict | None) -> Answer:
         feats = self.normalizer.features(text)
         fused, lexical, semantic, read = self._fused(text, feats)
         offs, topics = fused[:self.n_off], fused[self.n_off:].copy()

@@ -30,8 +30,28 @@ ALREADY_PUBLIC = re.compile(
     r"|(?:after|once|now that) (?:it'?s |it is |it was |they(?:'ve| have) |we(?:'ve| have) )?(?:officially |publicly )?(?:announced|public|launched|released|published))")
 PUBLIC_SOFTENS = ("confidentiality-privacy",)  # guidelines whose "not allowed" is about what is not public yet
 
-# Asking permission anywhere in the question ("I saw X, can I share it too?") is not a report.
-ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b")
+# Asking permission anywhere in the question ("I saw X, can I share it too?", "is accepting it ok?") is not a report.
+ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b"
+                    r"|\bis \w+ing\b[^.?!]{0,30}\b(?:ok|okay|fine|allowed|alright)\b")
+
+# Someone else as the one who acts ("a contractor is posting photos from the data centre", "my manager posts..."):
+# the question tells what another person did, so the answer is what the guidelines say and how to report it,
+# not a verdict on the asker's own conduct.
+_ACTOR = (r"(?:(?:my|a|the|our|one of (?:my|our|the)|this|some|an) (?:new |former |senior |junior |old )?"
+          r"(?:colleague|coworker|co-worker|teammate|team mate|team member|manager|boss|contractor|intern|ex-employee|ex-colleague"
+          r"|employee|guy|girl|person|desk neighbou?r|lead|team lead|director|vp|ceo|cto|engineer|dev|developer|staff member"
+          r"|member of staff|recruiter|analyst|supervisor|peer)s?|someone|somebody|people (?:at|from|in) (?:work|the office|my team|our team))")
+ANOTHER_ACTS = re.compile(
+    r"\b" + _ACTOR + r"(?: (?:at|from|in|on) (?:work|the office|my team|our team|another team))?"
+    r"(?: (?:just|has|have|had|is|are|was|were|keeps|kept|always|constantly|literally|again|also|still|openly|publicly|accidentally)){0,3}"
+    r" (?:post|shar|leak|upload|tweet|put|wrote|writ|publish|livestream|stream|comment|tag|film|photograph|record|screenshot"
+    r"|sen[dt]|spread|bash|trash|mock|insult|harass|troll|is on|are on|was on|spends)")
+
+
+def tells_of_another(question: str) -> bool:
+    """Whether the question tells what someone else did rather than asking what the asker may do."""
+    folded = fold(question)
+    return ANOTHER_ACTS.search(folded) is not None and ASKING.search(folded) is None
 
 
 def stated(topic: Topic, question: str) -> tuple[bool, bool]:

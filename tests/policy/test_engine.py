@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -118,6 +119,31 @@ def test_what_someone_else_did_is_answered_with_how_to_report_it(engine):
     assert engine.answer("Can I share sexist memes on Instagram?").section == "respectful-discourse"
 
 
+@pytest.mark.parametrize("question", [
+    "a contractor is posting photos from inside our server room on insta",
+    "an ex-employee is posting our internal docs on reddit",
+    "just saw a colleague post a customer's phone number in a tweet, what do i do",
+])
+def test_another_persons_conduct_gets_the_rule_and_the_report_not_a_verdict_on_the_asker(engine, question):
+    from bot.policy.facts import tells_of_another
+
+    assert tells_of_another(question)
+    answer = engine.answer(question)
+    assert answer.verdict == "info" and answer.offer_report  # the rule (a report topic, or the governing guideline)
+    assert answer.citations and answer.citations[0].quote in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "my manager sent me a friend request on facebook. is accepting it ok?",  # the asker's own act
+    "can I repost what my colleague posted about the launch?",
+    "im on linkedin 2 hrs a day and my lead made a comment, is that too much",
+])
+def test_asking_for_oneself_is_not_telling_of_another(question):
+    from bot.policy.facts import tells_of_another
+
+    assert not tells_of_another(question)
+
+
 def test_typos_are_repaired_but_other_forms_of_known_words_are_not(engine):
     correct = engine.normalizer.correct
     assert correct("linkdin") == "linkedin" and correct("survelliance") == "surveillance"
@@ -174,6 +200,18 @@ def test_no_listed_situation_answers_from_the_governing_guideline(engine, monkey
     answer = engine.answer("Can I tweet a screenshot of our internal dashboard?")
     assert answer.verdict == "conditional" and answer.kind == "general" and answer.section == "confidentiality-privacy"
     assert "don't list this exact situation" in answer.answer
+
+
+def test_a_weak_match_that_asks_what_the_guidelines_say_gets_the_governing_guideline(engine, monkeypatch):
+    monkeypatch.setattr(engine, "SITUATION_MIN", 99.0)
+    monkeypatch.setattr(engine, "FIRM", 0.0)
+    # The verdict model says "info", and no situation under the guideline has that verdict: the guideline answers.
+    monkeypatch.setattr(engine, "topic_verdicts", ["allowed" if v == "info" else v for v in engine.topic_verdicts])
+    monkeypatch.setattr(engine.verdicts, "probabilities_of", lambda *a: np.array([float(c == "info") for c in engine.verdicts.classes]))
+    answer = engine.answer("what does the policy say about following thought leaders?")
+    assert answer.verdict == "info" and answer.kind == "general"
+    section = engine.pack.section(answer.section)
+    assert section.text in answer.answer and "don't list this exact situation" in answer.answer
 
 
 def test_a_sure_verdict_model_answers_a_weak_match_from_a_situation_of_the_same_guideline(engine, monkeypatch):
