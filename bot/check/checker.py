@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from bot.check.detect import Detectors
-from bot.check.learned import Learned
+from bot.check.learned import Learned, Risk
 from bot.check.rules import CheckRule
 from bot.policy.pack import Pack
 
@@ -121,6 +121,9 @@ ORDER = {"high": 0, "medium": 1, "low": 2}
 class Checker:
     """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
 
+    DETECT_WORDS = 3  # a sentence this long (words) or longer is read by the detectors
+    LEARNED_WORDS = 3  # and by the learned layer for a finding of its own
+
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
@@ -129,7 +132,7 @@ class Checker:
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
 
-    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]], float]:
+    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]], Risk | None]:
         # Every reading has the draft's length, so spans map back to the draft.
         lower = _lower(draft)
         leet = lower.translate(LEET)
@@ -156,7 +159,7 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
-        detected, learned, severe = self._detect(draft)
+        detected, learned, whole = self._detect(draft)
         found += detected
         if learned is not None and not any(f.section.split(".")[0] == learned.section for f in found):
             found.append(learned)
@@ -165,28 +168,29 @@ class Checker:
             found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
         # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
-        return merge(safe, draft)[:MAX_FINDINGS], masked, severe
+        return merge(safe, draft)[:MAX_FINDINGS], masked, whole
 
-    def _detect(self, draft: str) -> tuple[list[Finding], Finding | None, float]:
+    def _detect(self, draft: str) -> tuple[list[Finding], Finding | None, Risk | None]:
         """Findings of the semantic detectors, one per sentence at most (its closest detector), and of the learned
         layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
         and how likely the learned layer reads its worst piece as "don't post"."""
         spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
         hits, risks = self.detectors.find_all([draft[s:e] for s, e in spans])
         pieces = spans + [(0, len(draft))]  # the learned layer reads each sentence, then all of them together
+        words = [len(draft[s:e].split()) for s, e in spans] + [len(draft.split())]
         out = []
-        for (start, end), hit, risk in zip(spans, hits, risks):  # detectors read sentences; the whole draft is for the learned layer
-            if hit is not None and risk.fine < Learned.VETO:
+        for (start, end), hit, risk, n in zip(spans, hits, risks, words):  # detectors read sentences; the whole draft is for the learned layer
+            if hit is not None and risk.fine < Learned.VETO and n >= self.DETECT_WORDS:
                 detector, severity = hit
                 out.append(self._finding(draft, start, end, detector.section, detector.reason, severity, detector.suggest, "detector-" + detector.id))
-        at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK]
+        at_risk = [(r, span) for r, span, n in zip(risks, pieces, words) if r.section and r.probability >= Learned.RISK and n >= self.LEARNED_WORDS]
         learned = None
         if at_risk:
             risk, (start, end) = max(at_risk, key=lambda rs: rs[0].probability)
             title = self.pack.section(risk.section).title
             learned = self._finding(draft, start, end, risk.section, f"This reads like what the guideline on {title} warns about.",
                                     "medium", "Read that guideline before you post, or ask Communications.", "learned-" + risk.section)
-        return out, learned, max((r.do_not_post for r in risks), default=0.0)
+        return out, learned, risks[-1] if risks else None
 
     @staticmethod
     def _finding(draft: str, start: int, end: int, section: str, reason: str, severity: str, suggest: str, rule: str) -> Finding:
@@ -216,7 +220,7 @@ class Checker:
     def check(self, draft: str) -> CheckResult:
         """Check one draft; raise DraftError for empty, over-long or binary input."""
         draft = validate(draft)
-        findings, masked, severe = self._scan(draft)
+        findings, masked, whole = self._scan(draft)
         shown = draft
         for s, e in masked:
             shown = shown[:s] + "\u2022" * (e - s) + shown[e:]
@@ -227,8 +231,12 @@ class Checker:
                 verdict = candidate
         if verdict == "review" and len({f.rule for f in findings if f.severity == "medium" and not f.rule.startswith("learned-")}) >= SEVERAL:
             verdict = "do_not_post"  # independent concerns add up: one may be a false alarm, two rarely are
-        if verdict == "review" and severe >= Learned.DO_NOT_POST and (Learned.ALONE or any(not f.rule.startswith("learned-") for f in findings)):
-            verdict = "do_not_post"  # the learned layer reads it as one of the drafts that must not go out
+        if whole is not None and verdict != "ok" and whole.fine >= Learned.FINE and not any(
+                f.severity == "high" or not f.rule.startswith(("detector-", "learned-")) for f in findings):
+            verdict, findings = "ok", []  # only soft readings, and the draft as a whole reads as fine
+        if verdict == "review" and whole is not None and whole.do_not_post >= Learned.DO_NOT_POST and (
+                Learned.ALONE or any(not f.rule.startswith("learned-") for f in findings)):
+            verdict = "do_not_post"  # the learned layer reads the draft as one of those that must not go out
         return CheckResult(verdict, tuple(findings), self.answer(verdict, findings), self.pack.version, shown)
 
     def answer(self, verdict: str, findings: list[Finding]) -> str:

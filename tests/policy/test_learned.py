@@ -58,6 +58,7 @@ def test_the_learned_layer_adds_a_review_finding_only_above_its_threshold(pack, 
     draft = "Had a lovely walk by the river this morning with the kids."
     monkeypatch.setattr(Learned, "RISK", 0.0)  # every piece reads as at risk
     monkeypatch.setattr(Learned, "DO_NOT_POST", 1.1)
+    monkeypatch.setattr(Learned, "FINE", 1.1)  # and the draft as a whole never clears it
     learned = [f for f in checker.check(draft).findings if f.rule.startswith("learned-")]
     assert len(learned) == 1 and learned[0].severity == "medium" and learned[0].section in pack.sections
     assert draft[learned[0].span[0]:learned[0].span[1]] == learned[0].excerpt
@@ -73,6 +74,19 @@ def test_a_draft_under_review_that_reads_as_dont_post_is_dont_post(pack, monkeyp
     first = checker.check(draft).verdict
     monkeypatch.setattr(Learned, "DO_NOT_POST", 0.0)
     assert first in ("review", "do_not_post") and checker.check(draft).verdict == "do_not_post"
+
+
+def test_only_soft_findings_on_a_draft_that_reads_fine_as_a_whole_make_it_ok(pack, monkeypatch):
+    checker = Checker(pack)
+    draft = "Had a lovely walk by the river this morning with the kids."
+    monkeypatch.setattr(Learned, "RISK", 0.0)  # a learned ("review") finding on every piece
+    monkeypatch.setattr(Learned, "FINE", 0.0)  # the whole draft always reads fine enough
+    result = checker.check(draft)
+    assert result.verdict == "ok" and result.findings == ()
+    # A rule's finding (a secret, a listed term) is never cleared by the learned layer.
+    secret = "Had a lovely walk today, my password: Hunter2-River-99"
+    kept = checker.check(secret)
+    assert kept.verdict != "ok" and any(f.rule.startswith("credential") for f in kept.findings)
 
 
 @pytest.mark.parametrize("line, message", [
