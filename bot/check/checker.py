@@ -121,9 +121,6 @@ ORDER = {"high": 0, "medium": 1, "low": 2}
 class Checker:
     """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
 
-    DETECT_WORDS = 3  # a sentence this long (words) or longer is read by the detectors
-    LEARNED_WORDS = 3  # and by the learned layer for a finding of its own
-
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
@@ -173,17 +170,16 @@ class Checker:
     def _detect(self, draft: str) -> tuple[list[Finding], Finding | None, Risk | None]:
         """Findings of the semantic detectors, one per sentence at most (its closest detector), and of the learned
         layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
-        and how likely the learned layer reads its worst piece as "don't post"."""
+        and what the learned layer reads in the whole draft (its verdict's say; None without a learned layer)."""
         spans = [(m.start(), m.end()) for m in SENTENCE.finditer(draft) if len(m.group().split()) >= 3]
         hits, risks = self.detectors.find_all([draft[s:e] for s, e in spans])
         pieces = spans + [(0, len(draft))]  # the learned layer reads each sentence, then all of them together
-        words = [len(draft[s:e].split()) for s, e in spans] + [len(draft.split())]
         out = []
-        for (start, end), hit, risk, n in zip(spans, hits, risks, words):  # detectors read sentences; the whole draft is for the learned layer
-            if hit is not None and risk.fine < Learned.VETO and n >= self.DETECT_WORDS:
+        for (start, end), hit, risk in zip(spans, hits, risks):  # detectors read sentences; the whole draft is for the learned layer
+            if hit is not None and risk.fine < Learned.VETO:
                 detector, severity = hit
                 out.append(self._finding(draft, start, end, detector.section, detector.reason, severity, detector.suggest, "detector-" + detector.id))
-        at_risk = [(r, span) for r, span, n in zip(risks, pieces, words) if r.section and r.probability >= Learned.RISK and n >= self.LEARNED_WORDS]
+        at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK]
         learned = None
         if at_risk:
             risk, (start, end) = max(at_risk, key=lambda rs: rs[0].probability)
