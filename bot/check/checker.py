@@ -156,10 +156,11 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
-        detected, learned, whole = self._detect(draft)
+        detected, (learned, learned_p), whole = self._detect(draft)
         found += detected
-        if learned is not None and not any(f.section.split(".")[0] == learned.section for f in found):
-            found.append(learned)
+        if learned is not None and not any(f.section.split(".")[0] == learned.section for f in found) \
+                and (not found or learned_p >= Learned.RISK_BESIDE):
+            found.append(learned)  # beside other findings, only when it is surer than it need be alone
         if PUBLIC_SOURCE.search(draft) and PUBLIC_WORDS.search(lower):
             # Sharing an official public announcement: what it says is public, only secrets and listed terms still count.
             found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
@@ -167,7 +168,7 @@ class Checker:
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
         return merge(safe, draft)[:MAX_FINDINGS], masked, whole
 
-    def _detect(self, draft: str) -> tuple[list[Finding], Finding | None, Risk | None]:
+    def _detect(self, draft: str) -> tuple[list[Finding], tuple[Finding | None, float], Risk | None]:
         """Findings of the semantic detectors, one per sentence at most (its closest detector), and of the learned
         layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
         and what the learned layer reads in the whole draft (its verdict's say; None without a learned layer)."""
@@ -186,7 +187,7 @@ class Checker:
             title = self.pack.section(risk.section).title
             learned = self._finding(draft, start, end, risk.section, f"This reads like what the guideline on {title} warns about.",
                                     "medium", "Read that guideline before you post, or ask Communications.", "learned-" + risk.section)
-        return out, learned, risks[-1] if risks else None
+        return out, (learned, risk.probability if learned else 0.0), risks[-1] if risks else None
 
     @staticmethod
     def _finding(draft: str, start: int, end: int, section: str, reason: str, severity: str, suggest: str, rule: str) -> Finding:

@@ -43,7 +43,8 @@ class Risk:
 class Learned:
     """Risk and severity of sentences, learned from the pack's draft data."""
 
-    RISK = 0.55  # a guideline this likely makes a finding
+    RISK = 0.35  # a guideline this likely makes a finding on a draft where nothing else found one...
+    RISK_BESIDE = 0.55  # ...and this likely beside other findings
     DO_NOT_POST = 0.5  # a draft under review that as a whole reads "don't post" this likely is "don't post"
     ALONE = True  # a draft under review that as a whole reads "don't post" is "don't post", whatever found it
     FINE = 0.6  # a draft with only soft findings (detectors' "medium", learned) that as a whole reads fine this likely is ok
