@@ -26,8 +26,8 @@ from bot.policy.calibration import Calibration
 from bot.policy.facts import ASKING, tells_of_another
 from bot.policy.labelled import Labelled
 from bot.policy.learned import Rows, Softmax
-from bot.policy.pack import Pack, Topic
-from bot.policy.scope import Form
+from bot.policy.pack import OffTopic, Pack, Topic
+from bot.policy.scope import LIMIT, Form, opening
 from bot.policy.semantic import Encoder
 from bot.policy.text import Normalizer, fold, stem
 
@@ -151,6 +151,7 @@ class Engine:
         self.others = [np.flatnonzero(self.section_codes != code) for code in self.section_codes]
         self.writer = Writer(pack, self.default_contact)
         self._topics = {t.id: t for t in pack.topics}
+        self._opens = [g for g in pack.offtopics if g.opens]
         self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
         topics = [pack.topics[label[1]] for label, _ in docs if label[0] == "topic"]
         questions = [q for q in pack.labelled_questions if q.sections]
@@ -316,7 +317,9 @@ class Engine:
         if answer.verdict != "unknown" and not (answer.verdict == "info" and answer.offer_report) and tells_of_another(text):
             # "A contractor is posting photos from the data centre": no verdict on the asker's own conduct, but the
             # rule the other person may have broken, and how to report it.
-            return self.writer.governing(self._topics[answer.topic], answer.confidence, witnessed=True)
+            topic = self._topics.get(answer.topic or "")
+            if topic is not None:
+                return self.writer.governing(topic, answer.confidence, witnessed=True)
         return answer
 
     def _answer(self, text: str, features: dict | None) -> Answer:
@@ -345,9 +348,10 @@ class Engine:
              "lexical": float(lexical[self.n_off + k]), "semantic": float(semantic[self.n_off + k]), "scoped": float(scoped),
              "agree": float(sum(self.topic_sections[j] == section for j in top3) / 3)}
         form = self.form.log_odds(text)
-        x["form"] = form
+        opened = self._opened(text)
+        x["form"] = max(form, LIMIT) if opened is not None else form  # an `opens` pattern is the surest opening there is
         refuse = best < self.MIN_SCORE or off_score + self.FORM_WEIGHT * form > best + self.SCOPE_MARGIN \
-            or (not scoped and best < self.MIN_SCORE_NO_SCOPE)
+            or (not scoped and best < self.MIN_SCORE_NO_SCOPE) or opened is not None
         if features is not None:
             features.update(x, kind="unknown" if refuse else "answer")
         if refuse:
@@ -358,6 +362,7 @@ class Engine:
             # The group's contact only when the question reads like the group: an opening like "where do I
             # find..." says the question is not for the guidelines, not who can answer it.
             group = self.pack.offtopics[self.labels[o][1]] if o >= 0 and by_scope and semantic[o] >= self.GROUP_SEMANTIC else None
+            group = opened or group
             if group and group.kind == "smalltalk" and len(text.split()) > SMALLTALK_WORDS:
                 group = None  # "where do I find the canteen menu" is not small talk, whatever it opens with
             return self.writer.unknown(group, self.calibration.confidence("unknown", x))
@@ -377,6 +382,13 @@ class Engine:
 
     def _from_topic(self, topic: Topic, question: str, confidence: float, unsure: Topic | None = None) -> Answer:
         return self.writer.from_topic(topic, question, confidence, unsure)
+
+    def _opened(self, text: str) -> OffTopic | None:
+        """The out-of-scope group whose `opens` patterns the message opens with ("write me a post..."), if any."""
+        if not self._opens:
+            return None
+        start = opening(text)
+        return next((g for g in self._opens if any(p.match(start) for p in g.opens)), None)
 
     def _firm_topic(self, read: Read, topics: np.ndarray, section: str) -> tuple[Topic | None, str]:
         """No listed situation is close, but the learned verdict model is sure of a firm verdict: the closest

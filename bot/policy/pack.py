@@ -20,6 +20,7 @@ from bot.check.rules import parse_checks, parse_detectors
 from bot.policy import labelled
 from bot.policy.calibration import Calibration
 from bot.policy.labelled import Labelled
+from bot.policy.scope import opening
 
 VERDICTS = ("allowed", "not_allowed", "conditional", "info")
 HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*\{#([a-z0-9][a-z0-9.-]*)\}\s*$")
@@ -73,6 +74,7 @@ class OffTopic:
     examples: tuple[str, ...]
     kind: str = "other"
     reply: str = ""
+    opens: tuple[re.Pattern[str], ...] = ()  # openings that make a message this kind whatever its words (scope.toml)
 
 
 SCOPE_KINDS = ("fact", "howto", "smalltalk", "write", "other-policy")
@@ -255,8 +257,9 @@ def _topics(reader: _Reader, data: dict, lines: list[str], sections: dict[str, S
     return topics, offtopics
 
 
-def _scope(reader: _Reader, data: dict, lines: list[str], contacts: dict[str, str]) -> list[OffTopic]:
-    """The [[scope]] groups of scope.toml: kinds of message that are not questions for the guidelines."""
+def _scope(reader: _Reader, data: dict, lines: list[str], contacts: dict[str, str], topics: list[Topic]) -> list[OffTopic]:
+    """The [[scope]] groups of scope.toml: kinds of message that are not questions for the guidelines. An `opens`
+    pattern that opens one of the situations' own examples is a mistake: a question like it would never be answered."""
     name = "scope.toml"
     groups: list[OffTopic] = []
     where = _table_lines(lines, "scope")
@@ -272,7 +275,19 @@ def _scope(reader: _Reader, data: dict, lines: list[str], contacts: dict[str, st
             continue
         if ask != "default" and ask not in contacts:
             reader.problem(name, line, f"scope {kind!r}: ask {ask!r} is not a key of [contacts] in pack.toml")
-        groups.append(OffTopic(ask, examples, kind, str(raw.get("reply", "")).strip()))
+        opens = []
+        for pattern in _text_list(raw.get("opens", [])) or []:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                reader.problem(name, line, f"scope {kind!r}: opens pattern {pattern!r} is not a valid regular expression: {exc}")
+                continue
+            hit = next((e for t in topics for e in t.examples if compiled.match(opening(e))), None)
+            if hit is not None:
+                reader.problem(name, line, f"scope {kind!r}: opens pattern {pattern!r} opens the situation example {hit!r}")
+                continue
+            opens.append(compiled)
+        groups.append(OffTopic(ask, examples, kind, str(raw.get("reply", "")).strip(), tuple(opens)))
     return groups
 
 
@@ -346,7 +361,7 @@ def load_pack(folder: str | Path) -> Pack:
     answers, answer_lines = reader.toml("answers.toml")
     topics, offtopics = _topics(reader, answers, answer_lines, sections, contacts) if sections and answer_lines else ([], [])
     scope, scope_lines = reader.toml("scope.toml", required=False)
-    offtopics += _scope(reader, scope, scope_lines, contacts) if scope_lines else []
+    offtopics += _scope(reader, scope, scope_lines, contacts, topics) if scope_lines else []
     quiz, quiz_lines = reader.toml("quiz.toml")
     questions = _questions(reader, quiz, quiz_lines, sections) if sections and quiz_lines else []
     lexicon, _ = reader.toml("lexicon.toml", required=False)

@@ -18,11 +18,18 @@ LIMIT = 3.0  # a few examples must not make one opening decide alone
 FILLER = frozenset("so ok okay hey hi hello um quick question q pls please just also and but well mate guys team lol".split())
 
 
-def openings(text: str) -> list[str]:
-    """The first two and three words of a message (after greetings and filler), as n-grams: one word says too little."""
+def opening(text: str) -> str:
+    """The message's words from its first that is not a greeting or filler, lower-case, one space apart: what a
+    scope group's `opens` patterns match from the start."""
     words = WORD.findall(text.casefold().replace("\u2019", "'"))
     while words and words[0] in FILLER:
         words = words[1:]
+    return " ".join(words)
+
+
+def openings(text: str) -> list[str]:
+    """The first two and three words of a message (after greetings and filler), as n-grams: one word says too little."""
+    words = opening(text).split()
     return [" ".join(words[:n]) for n in (2, 3) if len(words) >= n]
 
 

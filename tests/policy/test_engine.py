@@ -181,6 +181,17 @@ def test_requests_for_content_and_how_tos_are_not_policy_questions(engine, messa
     assert answer.verdict == "unknown" and answer.section is None and contact in answer.answer
 
 
+@pytest.mark.parametrize("message", [
+    "write me a LinkedIn post about passing my Azure exam",
+    "hey pls draft a tweet for our product launch next week",
+    "give me 5 hashtags for a post about our volunteering day",
+    "make this tweet funnier: 'shipped v2 today'",
+])
+def test_a_request_for_content_is_known_by_its_opening_whatever_its_words(engine, message):
+    answer = engine.answer(message)
+    assert answer.verdict == "unknown" and "I don't write content" in answer.answer and "Communications" in answer.answer
+
+
 def test_scope_examples_are_pack_data(pack):
     kinds = {o.kind for o in pack.offtopics}
     assert {"fact", "howto", "smalltalk", "write", "other-policy"} <= kinds

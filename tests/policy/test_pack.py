@@ -155,3 +155,16 @@ def test_a_broken_calibration_or_detector_is_named_with_file_and_line(pack_copy)
     messages = [str(p) for p in err.value.problems]
     assert any(m.startswith("calibration.toml:") and "needs weights" in m for m in messages)
     assert any(m.startswith("checks.toml:") and "unknown section 'nowhere'" in m for m in messages)
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("(?:write", "not a valid regular expression"),
+    ("can i\\\\b", "opens the situation example"),  # would refuse the pack's own permission questions
+])
+def test_a_scope_opening_that_is_broken_or_too_broad_is_named(pack_copy, pattern, message):
+    path = pack_copy / "scope.toml"
+    text = path.read_text()
+    path.write_text(text.replace('opens = [\n', f'opens = [\n  "{pattern}",\n', 1))
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s == "[[scope]]" and text.splitlines()[i] == 'kind = "write"')
+    problems = _problems(pack_copy)
+    assert len(problems) == 1 and problems[0].startswith(f"scope.toml:{line}: scope 'write': opens pattern") and message in problems[0]
