@@ -70,8 +70,8 @@ class Engine:
     GENERAL_KEEPS = ("info",)  # verdicts a weak match keeps rather than "it depends"
     PROJECTED = 4096  # token projections kept for the semantic scores (each sem_blend rows x 4 bytes)
     UNSURE = 0.5  # below this confidence the answer says it is unsure and shows two guidelines
-    FIRM = 0.6  # a weak match takes the learned verdict model's firm verdict from this probability
-    PRIOR_WEIGHT = 0.08  # the guideline prior: topic score + weight x log P(its guideline | question) chooses the topic
+    FIRM = 0.7  # a weak match takes the learned verdict model's firm verdict from this probability
+    PRIOR_WEIGHT = 0.2  # the guideline prior: topic score + weight x log P(its guideline | question) chooses the topic
 
     def __init__(self, pack: Pack, contact: str | None = None):
         self.pack = pack
