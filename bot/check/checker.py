@@ -121,6 +121,9 @@ ORDER = {"high": 0, "medium": 1, "low": 2}
 class Checker:
     """Checks drafts with the pack's rules (secrets, terms, formats) and its semantic sentence detectors."""
 
+    LEARNED_WORDS = 4  # a sentence of fewer words ("See you there!") reads as anything: no learned finding of its own
+
+
     def __init__(self, pack: Pack):
         self.pack = pack
         self.rules: list[CheckRule] = pack.checks
@@ -129,7 +132,7 @@ class Checker:
     def findings(self, draft: str) -> list[Finding]:
         return self._scan(draft)[0]
 
-    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]], Risk | None]:
+    def _scan(self, draft: str) -> tuple[list[Finding], list[tuple[int, int]], list[tuple[tuple[int, int], Risk]]]:
         # Every reading has the draft's length, so spans map back to the draft.
         lower = _lower(draft)
         leet = lower.translate(LEET)
@@ -156,7 +159,7 @@ class Checker:
                     masked.append((s, e))
                     excerpt = draft[start:s] + _mask(draft[s:e]) + draft[e:end]
                 found.append(Finding(rule.section, rule.reason, excerpt.strip(), (start, end), rule.severity, rule.suggest, rule.id))
-        detected, (learned, learned_p), whole = self._detect(draft)
+        detected, (learned, learned_p), read = self._detect(draft)
         found += detected
         if learned is not None and not any(f.section.split(".")[0] == learned.section for f in found) \
                 and (not found or learned_p >= Learned.RISK_BESIDE):
@@ -166,9 +169,9 @@ class Checker:
             found = [f for f in found if f.section != "confidentiality-privacy" or f.rule.startswith(("credential", "term-"))]
         # A masked secret must not leak through another rule's excerpt (e.g. a key that also looks like a phone number).
         safe = [f for f in found if f.rule.startswith("credential") or not any(s < f.span[1] and f.span[0] < e for s, e in masked)]
-        return merge(safe, draft)[:MAX_FINDINGS], masked, whole
+        return merge(safe, draft)[:MAX_FINDINGS], masked, read
 
-    def _detect(self, draft: str) -> tuple[list[Finding], tuple[Finding | None, float], Risk | None]:
+    def _detect(self, draft: str) -> tuple[list[Finding], tuple[Finding | None, float], list[tuple[tuple[int, int], Risk]]]:
         """Findings of the semantic detectors, one per sentence at most (its closest detector), and of the learned
         layer for the sentence (or the whole draft) it reads as most at risk (used when nothing else names its guideline);
         and what the learned layer reads in the whole draft (its verdict's say; None without a learned layer)."""
@@ -180,14 +183,15 @@ class Checker:
             if hit is not None and risk.fine < Learned.VETO:
                 detector, severity = hit
                 out.append(self._finding(draft, start, end, detector.section, detector.reason, severity, detector.suggest, "detector-" + detector.id))
-        at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK]
+        at_risk = [(r, span) for r, span in zip(risks, pieces) if r.section and r.probability >= Learned.RISK
+                   and (span == pieces[-1] or len(draft[span[0]:span[1]].split()) >= self.LEARNED_WORDS)]
         learned = None
         if at_risk:
             risk, (start, end) = max(at_risk, key=lambda rs: rs[0].probability)
             title = self.pack.section(risk.section).title
             learned = self._finding(draft, start, end, risk.section, f"This reads like what the guideline on {title} warns about.",
                                     "medium", "Read that guideline before you post, or ask Communications.", "learned-" + risk.section)
-        return out, (learned, risk.probability if learned else 0.0), risks[-1] if risks else None
+        return out, (learned, risk.probability if learned else 0.0), list(zip(pieces, risks))
 
     @staticmethod
     def _finding(draft: str, start: int, end: int, section: str, reason: str, severity: str, suggest: str, rule: str) -> Finding:
@@ -217,7 +221,9 @@ class Checker:
     def check(self, draft: str) -> CheckResult:
         """Check one draft; raise DraftError for empty, over-long or binary input."""
         draft = validate(draft)
-        findings, masked, whole = self._scan(draft)
+        findings, masked, read = self._scan(draft)
+        whole = read[-1][1] if read else None
+        held = [r for (s, e), r in read[:-1] if any(f.span[0] < e and s < f.span[1] for f in findings)]  # sentences with a finding
         shown = draft
         for s, e in masked:
             shown = shown[:s] + "\u2022" * (e - s) + shown[e:]
@@ -228,9 +234,11 @@ class Checker:
                 verdict = candidate
         if verdict == "review" and len({f.rule for f in findings if f.severity == "medium" and not f.rule.startswith("learned-")}) >= SEVERAL:
             verdict = "do_not_post"  # independent concerns add up: one may be a false alarm, two rarely are
-        if whole is not None and verdict != "ok" and whole.fine >= Learned.FINE and not any(
+        if verdict != "ok" and held and all(r.fine >= Learned.FINE for r in held) and not any(
                 f.severity == "high" or not f.rule.startswith(("detector-", "learned-")) for f in findings):
-            verdict, findings = "ok", []  # only soft readings, and the draft as a whole reads as fine
+            # Only soft findings, each in sentences the learned layer reads as fine. The sentences that hold the
+            # findings decide, not the whole draft: benign sentences added around a risky one must not clear it.
+            verdict, findings = "ok", []
         if verdict == "review" and whole is not None and whole.do_not_post >= Learned.DO_NOT_POST and (
                 Learned.ALONE or any(not f.rule.startswith("learned-") for f in findings)):
             verdict = "do_not_post"  # the learned layer reads the draft as one of those that must not go out

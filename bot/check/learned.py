@@ -6,9 +6,10 @@ drafts of `labelled/drafts.jsonl` (their guidelines and verdicts, or fine).
 Rules catch what has a shape (keys, terms, formats); the detectors catch sentences close to one of their
 examples; this layer catches the rest of what reads like a risk: a sentence (or the whole draft) whose most
 likely guideline reaches RISK becomes a "review" finding; a draft under review that as a whole reads "don't post"
-with DO_NOT_POST becomes "don't post"; and a draft whose only findings are soft ones (a detector's "medium", the
-learned layer's own) and that as a whole reads fine with FINE is "ok". The whole draft, not its worst sentence,
-decides: the labelled drafts are whole drafts, and a short sentence alone ("Heart: full") reads as anything.
+with DO_NOT_POST becomes "don't post" (the whole draft, not its worst sentence: the labelled drafts are whole
+drafts, and a short sentence alone, "Heart: full", reads as anything); and a draft whose only findings are soft
+ones (a detector's "medium", the learned layer's own) in sentences that read fine with FINE is "ok" (those
+sentences, not the whole draft: benign sentences padded around a risky one must not clear it).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Learned:
     RISK_BESIDE = 0.55  # ...and this likely beside other findings
     DO_NOT_POST = 0.5  # a draft under review that as a whole reads "don't post" this likely is "don't post"
     ALONE = True  # a draft under review that as a whole reads "don't post" is "don't post", whatever found it
-    FINE = 0.6  # a draft with only soft findings (detectors' "medium", learned) that as a whole reads fine this likely is ok
+    FINE = 0.5  # a draft whose only findings are soft (detectors' "medium", learned) in sentences that read fine this likely is ok
     VETO = 0.6  # a detector's finding on a sentence the learned layer reads as fine this likely is dropped
 
     def __init__(self, pack: Pack, normalizer: Normalizer, encoder: Encoder):

@@ -187,3 +187,16 @@ def test_semantic_detectors_read_meaning_beyond_the_rules(pack):
 def test_a_post_linking_an_official_announcement_is_ok(checker):
     draft = "Proud of the team: our new analytics product is live. Official announcement: https://example.com/press/analytics"
     assert checker.check(draft).verdict == "ok"
+
+
+PADDING = ("Had a great weekend hiking with the family. The weather was lovely and the views were amazing. "
+           "Looking forward to the conference next month. Coffee first, then code.")
+
+
+def test_benign_sentences_padded_around_a_risky_draft_do_not_clear_it(checker):
+    # The attack: wrap a risky draft in harmless sentences so that the draft as a whole reads fine. What clears a
+    # soft finding is how its own sentence reads, so padding before or after changes nothing but the odd case.
+    rows = [json.loads(line) for line in (eval_dir() / "drafts.real.dev.jsonl").read_text().splitlines() if line.strip()]
+    flagged = [r["draft"] for r in rows if r["sections"] and checker.check(r["draft"]).verdict != "ok"]
+    kept = [d for d in flagged if checker.check(f"{PADDING} {d}").verdict != "ok" and checker.check(f"{d} {PADDING}").verdict != "ok"]
+    assert len(flagged) >= 40 and len(kept) >= 0.95 * len(flagged), [d for d in flagged if d not in kept]
