@@ -90,18 +90,34 @@ class Writer:
         return Answer("conditional", topic.section, "\n".join(lines), (Citation(topic.section, section.title, quote),), confidence,
                       self.pack.version, topic.id, topic.conditions, contact, topic.report, "general")
 
-    def governing(self, topic: Topic, confidence: float, witnessed: bool = False) -> Answer:
-        """The guideline that governs the topic, quoted whole ("info"). `witnessed`: the question tells what someone
-        else did, so the answer is the rule they may have broken and how to report it, not a verdict on the asker."""
+    def governing(self, topic: Topic, confidence: float) -> Answer:
+        """The guideline that governs the topic, quoted whole ("info")."""
         section = self.pack.section(topic.section)
         contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
-        lead = ("What you describe is someone else's conduct; the guideline that governs it is" if witnessed
-                else "The guidelines don't list this exact situation; the guideline that governs it is")
-        lines = [f"{VERDICT_LABELS['info']}. {lead} {section.title}: \u201c{section.text}\u201d", f"Unsure? Ask {contact}."]
-        if topic.report or witnessed:
+        lines = [f"{VERDICT_LABELS['info']}. The guidelines don't list this exact situation; the guideline that governs it is "
+                 f"{section.title}: \u201c{section.text}\u201d", f"Unsure? Ask {contact}."]
+        if topic.report:
             lines.append("If you saw someone break the guidelines, you can report it anonymously: say \"report\".")
         return Answer("info", topic.section, "\n".join(lines), (Citation(topic.section, section.title, section.text),), confidence,
-                      self.pack.version, topic.id, (), contact, topic.report or witnessed, "general")
+                      self.pack.version, topic.id, (), contact, topic.report, "general")
+
+    def witnessed(self, topic: Topic, report: Topic | None, confidence: float) -> Answer:
+        """The question tells what someone else did: how to report it (the `report` situation's guideline, when the
+        pack has one) and the guideline they may have broken, both quoted; no verdict on the asker's own conduct."""
+        broken = self.pack.section(topic.section)
+        cited = [Citation(topic.section, broken.title, broken.text)]
+        lines = [f"{VERDICT_LABELS['info']}. What you describe is someone else's conduct."]
+        section_id = topic.section
+        if report is not None:
+            how = self.pack.section(report.section)
+            section_id = report.section
+            cited.insert(0, Citation(report.section, how.title, report.quote or how.text))
+            lines += [report.answer, f"Guideline: {how.title}: \u201c{report.quote or how.text}\u201d"]
+        lines.append(f"The guideline they may have broken: {broken.title}: \u201c{broken.text}\u201d")
+        lines.append("You can report it anonymously: say \"report\".")
+        contact = self.pack.contact(topic.ask) if topic.ask else self.default_contact
+        return Answer("info", section_id, "\n".join(lines), tuple(cited), confidence, self.pack.version,
+                      (report or topic).id, (), contact, True, "general")
 
     def unknown(self, group: OffTopic | None, confidence: float) -> Answer:
         contact = self.pack.contact(group.ask) if group and group.ask != "default" else self.default_contact

@@ -152,6 +152,8 @@ class Engine:
         self.writer = Writer(pack, self.default_contact)
         self._topics = {t.id: t for t in pack.topics}
         self._opens = [g for g in pack.offtopics if g.opens]
+        # How to report, for what someone else did: the first `report` situation that is itself information.
+        self._report_topic = next((t for t in pack.topics if t.report and t.verdict == "info"), None)
         self.topic_verdicts = [pack.topics[i].verdict for _, i in self.labels[self.n_off:]]
         topics = [pack.topics[label[1]] for label, _ in docs if label[0] == "topic"]
         questions = [q for q in pack.labelled_questions if q.sections]
@@ -319,7 +321,7 @@ class Engine:
             # rule the other person may have broken, and how to report it.
             topic = self._topics.get(answer.topic or "")
             if topic is not None:
-                return self.writer.governing(topic, answer.confidence, witnessed=True)
+                return self.writer.witnessed(topic, self._report_topic, answer.confidence)
         return answer
 
     def _answer(self, text: str, features: dict | None) -> Answer:

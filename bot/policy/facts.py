@@ -37,7 +37,7 @@ ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may)
 # Someone else as the one who acts ("a contractor is posting photos from the data centre", "my manager posts..."):
 # the question tells what another person did, so the answer is what the guidelines say and how to report it,
 # not a verdict on the asker's own conduct.
-_ACTOR = (r"(?:(?:my|a|the|our|one of (?:my|our|the)|this|some|an) (?:new |former |senior |junior |old )?"
+_ACTOR = (r"(?:(?:(?:my|a|the|our|one of (?:my|our|the)|this|some|an) )?(?:new |former |senior |junior |old )?"
           r"(?:colleague|coworker|co-worker|teammate|team mate|team member|manager|boss|contractor|intern|ex-employee|ex-colleague"
           r"|employee|guy|girl|person|desk neighbou?r|lead|team lead|director|vp|ceo|cto|engineer|dev|developer|staff member"
           r"|member of staff|recruiter|analyst|supervisor|peer)s?|someone|somebody|people (?:at|from|in) (?:work|the office|my team|our team))")
@@ -45,7 +45,8 @@ ANOTHER_ACTS = re.compile(
     r"\b" + _ACTOR + r"(?: (?:at|from|in|on) (?:work|the office|my team|our team|another team))?"
     r"(?: (?:just|has|have|had|is|are|was|were|keeps|kept|always|constantly|literally|again|also|still|openly|publicly|accidentally)){0,3}"
     r" (?:post|shar|leak|upload|tweet|put|wrote|writ|publish|livestream|stream|comment|tag|film|photograph|record|screenshot"
-    r"|sen[dt]|spread|bash|trash|mock|insult|harass|troll|is on|are on|was on|spends)")
+    r"|sen[dt]|spread|bash|trash|mock|insult|harass|troll|is on|are on|was on|spends|left|leav|past|dump|dox|expos|reveal|drop|brag"
+    r"|vent|rant|made fun|make fun|joke)")
 
 
 def tells_of_another(question: str) -> bool:

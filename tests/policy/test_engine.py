@@ -129,14 +129,23 @@ def test_another_persons_conduct_gets_the_rule_and_the_report_not_a_verdict_on_t
 
     assert tells_of_another(question)
     answer = engine.answer(question)
-    assert answer.verdict == "info" and answer.offer_report  # the rule (a report topic, or the governing guideline)
-    assert answer.citations and answer.citations[0].quote in answer.answer
+    assert answer.verdict == "info" and answer.offer_report and answer.section == "reporting"
+    assert answer.citations and all(c.quote in answer.answer for c in answer.citations)
+
+
+def test_what_another_did_cites_how_to_report_and_the_rule_they_may_have_broken(engine, pack):
+    broken = next(t for t in pack.topics if t.section.startswith("confidentiality-privacy") and t.verdict == "not_allowed")
+    answer = engine.writer.witnessed(broken, engine._report_topic, 0.7)
+    assert answer.verdict == "info" and answer.kind == "general" and answer.offer_report and "someone else's conduct" in answer.answer
+    assert [c.section for c in answer.citations] == ["reporting", broken.section] and "they may have broken" in answer.answer
+    assert all(c.quote in answer.answer for c in answer.citations)
 
 
 @pytest.mark.parametrize("question", [
     "my manager sent me a friend request on facebook. is accepting it ok?",  # the asker's own act
     "can I repost what my colleague posted about the launch?",
     "im on linkedin 2 hrs a day and my lead made a comment, is that too much",
+    "shared a meme about my team in a subreddit, someone said it was rude. is that a policy thing?",
 ])
 def test_asking_for_oneself_is_not_telling_of_another(question):
     from bot.policy.facts import tells_of_another
