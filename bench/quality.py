@@ -89,7 +89,7 @@ def learned_ablation(data: Path = DATA) -> None:
     """Each fresh set scored by an engine and a checker whose labelled/ leaves that set out, with the learned
     layer off (no guideline prior, no firm verdicts, no learned findings) and on."""
     pack = load_pack(content.default_dir())
-    off = {Engine: {"PRIOR_WEIGHT": 0.0, "FIRM": 1.1}, Learned: {"RISK": 1.1, "RISK_BESIDE": 1.1, "DO_NOT_POST": 1.1, "VETO": 1.1, "FINE": 1.1}}
+    off = {Engine: {"PRIOR_WEIGHT": 0.0, "FIRM": 1.1}, Learned: {"RISK": 1.1, "RISK_BESIDE": 1.1, "DO_NOT_POST": 1.1, "ALONE": 1.1, "VETO": 1.1, "FINE": 1.1}}
     shipped = {cls: {k: getattr(cls, k) for k in keys} for cls, keys in off.items()}
     for name in FRESH:
         questions, drafts = read(str(data / f"questions.{name}.jsonl")), read(str(data / f"drafts.{name}.jsonl"))

@@ -7,9 +7,9 @@ Rules catch what has a shape (keys, terms, formats); the detectors catch sentenc
 examples; this layer catches the rest of what reads like a risk: a sentence (or the whole draft) whose most
 likely guideline reaches RISK becomes a "review" finding; a draft under review that as a whole reads "don't post"
 with DO_NOT_POST becomes "don't post" (the whole draft, not its worst sentence: the labelled drafts are whole
-drafts, and a short sentence alone, "Heart: full", reads as anything); and a draft whose only findings are soft
-ones (a detector's "medium", the learned layer's own) in sentences that read fine with FINE is "ok" (those
-sentences, not the whole draft: benign sentences padded around a risky one must not clear it).
+drafts, and a short sentence alone, "Heart: full", reads as anything); and a draft whose only findings are this
+layer's own, in sentences that read fine with FINE, is "ok" (those sentences, not the whole draft: benign
+sentences padded around a risky one must not clear it).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class Learned:
 
     RISK = 0.35  # a guideline this likely makes a finding on a draft where nothing else found one...
     RISK_BESIDE = 0.55  # ...and this likely beside other findings
-    DO_NOT_POST = 0.5  # a draft under review that as a whole reads "don't post" this likely is "don't post"
-    ALONE = True  # a draft under review that as a whole reads "don't post" is "don't post", whatever found it
-    FINE = 0.5  # a draft whose only findings are soft (detectors' "medium", learned) in sentences that read fine this likely is ok
+    DO_NOT_POST = 0.5  # a draft under review that as a whole reads "don't post" this likely is "don't post"...
+    ALONE = 0.45  # ...whatever found it, when the layer's surest reading of a guideline is this likely (else a rule or detector must have)
+    FINE = 0.5  # a draft whose only findings are this layer's own, in sentences that read fine this likely, is ok
     VETO = 0.6  # a detector's finding on a sentence the learned layer reads as fine this likely is dropped
 
     def __init__(self, pack: Pack, normalizer: Normalizer, encoder: Encoder):

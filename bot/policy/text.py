@@ -101,6 +101,9 @@ class Speller:
         # Another form of a known word is not a typo: "reposted" must not become "reported".
         self.stems = {stem(word) for word in vocabulary}
         self.index: dict[str, list[str]] = {}
+        # A word longer than this is within two edits of no known word: never looked up (a 2,000-letter "word"
+        # would otherwise cost millions of deleted variants, seconds and gigabytes).
+        self.longest = max((len(w) for w in vocabulary), default=0) + 2
         for word in vocabulary:
             if len(word) >= 4:
                 for key in _deletes(word, 2 if len(word) >= 7 else 1) | {word}:
@@ -108,7 +111,8 @@ class Speller:
 
     def correct(self, word: str) -> str:
         """The closest known word, or `word` itself when it is known, short or nothing is close."""
-        if word in self.vocabulary or len(word) < 6 or not word.isalpha() or stem(word) in self.stems or word in self.english:
+        if len(word) < 6 or len(word) > self.longest or word in self.vocabulary or not word.isalpha() or stem(word) in self.stems \
+                or word in self.english:
             return word
         depth = 2 if len(word) >= 9 else 1
         candidates: set[str] = set()

@@ -200,3 +200,32 @@ def test_benign_sentences_padded_around_a_risky_draft_do_not_clear_it(checker):
     flagged = [r["draft"] for r in rows if r["sections"] and checker.check(r["draft"]).verdict != "ok"]
     kept = [d for d in flagged if checker.check(f"{PADDING} {d}").verdict != "ok" and checker.check(f"{d} {PADDING}").verdict != "ok"]
     assert len(flagged) >= 40 and len(kept) >= 0.95 * len(flagged), [d for d in flagged if d not in kept]
+
+
+@pytest.mark.parametrize("draft", [
+    "Friendly reminder: the recruiters are all idiots, bless them!",  # a detector's finding merged with rules'
+    "Friendly reminder: the marketing folks are clueless, but we love them.",
+    "Big thanks to everyone, the new intern is so hot 😂",
+])
+def test_a_rule_merged_into_a_detector_finding_is_never_cleared_by_the_learned_layer(checker, draft):
+    result = checker.check(draft)
+    assert result.verdict != "ok" and result.findings, draft
+
+
+@pytest.mark.parametrize("draft", ["Millennials. Zero work ethic.", "Older engineers. They just can't learn new tools.",
+                                   "Old devs. So slow. Retire already."])
+def test_a_subject_split_off_as_a_fragment_is_read_with_its_sentence(checker, draft):
+    from bot.check.checker import readable, sentences
+
+    spans = readable(draft, sentences(draft))
+    assert spans and spans[0][0] == 0 and spans[-1][1] == len(draft)  # nothing of the draft is left unread
+    assert checker.check(draft).verdict != "ok", draft
+
+
+@pytest.mark.parametrize("draft", ["." * MAX_DRAFT, "!?" * (MAX_DRAFT // 2), "Our lab sequenced this: " + "ACGT" * 990, "x" * MAX_DRAFT])
+def test_runs_of_punctuation_or_one_huge_word_are_checked_in_bounded_time(checker, draft):
+    import time
+
+    start = time.process_time()
+    checker.check(draft)
+    assert time.process_time() - start < 1.0  # was 150 ms (punctuation) and seconds to a MemoryError (the speller)

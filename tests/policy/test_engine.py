@@ -317,3 +317,12 @@ def test_cards_for_small_talk_and_unsure_answers(engine, monkeypatch):
     names = [name for name, _ in unsure.card.fields]
     assert unsure.card.badge == "not_allowed" and names == ["Guideline", "Or perhaps"]
     assert unsure.card.title.count("Not allowed") == 1 and "not sure" in unsure.card.body
+
+
+@pytest.mark.parametrize("question", ["".join(chr(97 + (i * 7919) % 26) for i in range(1900)), "\ufb01" * MAX_QUESTION])
+def test_one_huge_word_is_answered_without_the_speller_blowing_up(engine, question):
+    import time
+
+    start = time.process_time()
+    engine.answer(question)
+    assert time.process_time() - start < 1.0  # the speller's deletes of a 1,900-letter word: 17 s and 3.4 GB
