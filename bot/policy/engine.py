@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.policy.answer import VERDICT_LABELS, Answer, Citation, QuestionError, Writer  # noqa: F401 (imported from here too)
 from bot.policy.calibration import Calibration
-from bot.policy.facts import ASKING, tells_of_another
+from bot.policy.facts import ASKING, ASKS_LEAVE, tells_of_another
 from bot.policy.labelled import Labelled
 from bot.policy.learned import Rows, Softmax
 from bot.policy.pack import OffTopic, Pack, Topic
@@ -386,10 +386,13 @@ class Engine:
         return self.writer.from_topic(topic, question, confidence, unsure)
 
     def _opened(self, text: str) -> OffTopic | None:
-        """The out-of-scope group whose `opens` patterns the message opens with ("write me a post..."), if any."""
+        """The out-of-scope group whose `opens` patterns the message opens with ("write me a post..."), if any,
+        unless it also asks leave or names the rules (then the words decide, as for any question)."""
         if not self._opens:
             return None
         start = opening(text)
+        if ASKS_LEAVE.search(start):
+            return None
         return next((g for g in self._opens if any(p.match(start) for p in g.opens)), None)
 
     def _firm_topic(self, read: Read, topics: np.ndarray, section: str) -> tuple[Topic | None, str]:

@@ -34,25 +34,52 @@ PUBLIC_SOFTENS = ("confidentiality-privacy",)  # guidelines whose "not allowed" 
 ASKING = re.compile(r"(?<!who )(?<!where )(?<!what )(?<!how )\b(?:can|could|may) (?:i|we)\b|\b(?:am i|are we|is it) (?:allowed|ok|okay|fine)\b"
                     r"|\bis \w+ing\b[^.?!]{0,30}\b(?:ok|okay|fine|allowed|alright)\b")
 
+# Asking leave, or naming the rules: "write reviews of our own product, ok?" asks whether one may, whatever it opens with.
+ASKS_LEAVE = re.compile(r"\b(?:can|could|may|should|shall) (?:i|we)\b|\b(?:am i|are we|is it|is that|is this|would it be|r we|do i|does the)\b"
+                        r"|\b(?:allowed|permitted|permission|ok|okay|fine|alright|against|polic(?:y|ies)|guidelines?|rules?|approval|avoid)\b")
+
 # Someone else as the one who acts ("a contractor is posting photos from the data centre", "my manager posts..."):
 # the question tells what another person did, so the answer is what the guidelines say and how to report it,
 # not a verdict on the asker's own conduct.
-_ACTOR = (r"(?:(?:(?:my|a|the|our|one of (?:my|our|the)|this|some|an) )?(?:new |former |senior |junior |old )?"
-          r"(?:colleague|coworker|co-worker|teammate|team mate|team member|manager|boss|contractor|intern|ex-employee|ex-colleague"
-          r"|employee|guy|girl|person|desk neighbou?r|lead|team lead|director|vp|ceo|cto|engineer|dev|developer|staff member"
-          r"|member of staff|recruiter|analyst|supervisor|peer)s?|someone|somebody|people (?:at|from|in) (?:work|the office|my team|our team))")
+_DETERMINER = r"(?:my|a|the|our|one of (?:my|our|the)|this|some|an|that)"
+_PERSON = (r"(?:colleague|coworker|co-worker|co worker|teammate|team mate|team member|manager|boss|contractor|intern|ex-employee"
+           r"|ex-colleague|employee|guy|girl|person|desk neighbou?r|lead|team lead|director|vp|ceo|cto|cfo|pm|founder|engineer|dev"
+           r"|developer|staff member|member of staff|recruiter|analyst|supervisor|peer|mate from work|new hire|new starter|hr lady|hr guy)")
 ANOTHER_ACTS = re.compile(
-    r"\b" + _ACTOR + r"(?: (?:at|from|in|on) (?:work|the office|my team|our team|another team))?"
-    r"(?: (?:just|has|have|had|is|are|was|were|keeps|kept|always|constantly|literally|again|also|still|openly|publicly|accidentally)){0,3}"
-    r" (?:post|shar|leak|upload|tweet|put|wrote|writ|publish|livestream|stream|comment|tag|film|photograph|record|screenshot"
-    r"|sen[dt]|spread|bash|trash|mock|insult|harass|troll|is on|are on|was on|spends|left|leav|past|dump|dox|expos|reveal|drop|brag"
-    r"|vent|rant|made fun|make fun|joke)")
+    r"\b(?P<actor>(?:(?P<det>" + _DETERMINER + r") )?(?:new |former |senior |junior |old )?" + _PERSON + r"(?P<plural>s)?"
+    r"|someone|somebody|people (?:at|from|in) (?:work|the office|my team|our team))"
+    r"(?: of (?:mine|ours))?(?:,? [a-z]+,?)?(?: (?:at|from|in|on) (?:work|the office|my team|our team|another team|\w+))?"
+    r"(?: (?:just|has|have|had|been|is|are|was|were|keeps|kept|keeps on|always|constantly|literally|again|also|still|openly|publicly"
+    r"|accidentally)){0,3}"
+    r" (?:post|repost|shar|leak|upload|tweet|retweet|put|wrote|writ|publish|livestream|stream|comment|tag|film|photograph|record"
+    r"|screenshot|sen[dt]|spread|bash|trash|mock|insult|harass|troll|is on|are on|was on|spends|left|leav|past|dump|dox|expos"
+    r"|reveal|drop|brag|vent|rant|made fun|make fun|joke|dm|sell|sold|liked|likes|uses|said on|says on)")
+# The asker's own plan or question ("should I reshare it?", "ok if i share it?"): not a report, whoever else it names.
+OWN_ASK = re.compile(r"(?<!what )(?<!who )(?<!how )(?<!where )(?<!when )\b(?:should|shall|do|would|will|must|can|cn|could|may) (?:i|we)\b"
+                     r"(?! (?:tell|report|say something|speak up|flag|escalate|let|talk to|go to|contact|warn|do\b))|\bcani\b|\bmind if i\b|\br we\b|\bif i\b|\bwanna\b"
+                     r"|\b(?:ok|okay|fine|alright) (?:if|for) (?:i|me|us|we)\b|\bwould it be\b"
+                     r"|\bi (?:want|wanna|would like|'d like|plan|am planning|'m planning|m planning|need|have) to\b"
+                     r"|\b(?:is|was) (?:it|that|this) (?:ok|okay|fine|alright|allowed) (?:if|for|to)\b")
+# Who the actor is not: the asker ("I'm a contractor posting..."), people in general ("can contractors share..."),
+# a case supposed ("what happens if an employee posts...").
+NOT_ANOTHER = re.compile(r"(?:\b(?:i'?m|i am|im|as|being)(?: (?:an?|the))?|\b(?:if|when|whether|what if|in case)|\bme and|\bi and) $")
+# Before people in general: "can contractors share...", "do employees post..." (a plural after a question word).
+GENERAL = re.compile(r"\b(?:can|could|may|might|should|do|does|are|will|would|must|if|when|whether|all|most|many) $")
 
 
 def tells_of_another(question: str) -> bool:
     """Whether the question tells what someone else did rather than asking what the asker may do."""
     folded = fold(question)
-    return ANOTHER_ACTS.search(folded) is not None and ASKING.search(folded) is None
+    if ASKING.search(folded) or OWN_ASK.search(folded):
+        return False
+    for m in ANOTHER_ACTS.finditer(folded):
+        before = folded[max(0, m.start() - 12):m.start()]
+        if m.group("plural") and not m.group("det") and GENERAL.search(before):
+            continue  # "can contractors share photos": people in general, not what someone did
+        if NOT_ANOTHER.search(before):
+            continue
+        return True
+    return False
 
 
 def stated(topic: Topic, question: str) -> tuple[bool, bool]:

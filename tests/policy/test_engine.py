@@ -120,6 +120,18 @@ def test_what_someone_else_did_is_answered_with_how_to_report_it(engine):
 
 
 @pytest.mark.parametrize("question", [
+    "a colleague of mine posted our roadmap on twitter",
+    "my colleague Sarah posted photos of the whiteboard",
+    "colleagues are posting the internal org chart on linkedin",
+    "a new hire posted his badge photo on instagram",
+])
+def test_other_ways_of_naming_who_did_it_are_read_as_another_persons_conduct(question):
+    from bot.policy.facts import tells_of_another
+
+    assert tells_of_another(question)
+
+
+@pytest.mark.parametrize("question", [
     "a contractor is posting photos from inside our server room on insta",
     "an ex-employee is posting our internal docs on reddit",
     "just saw a colleague post a customer's phone number in a tweet, what do i do",
@@ -146,6 +158,14 @@ def test_what_another_did_cites_how_to_report_and_the_rule_they_may_have_broken(
     "can I repost what my colleague posted about the launch?",
     "im on linkedin 2 hrs a day and my lead made a comment, is that too much",
     "shared a meme about my team in a subreddit, someone said it was rude. is that a policy thing?",
+    # From the red team: the asker's own plan, however it is asked, and people in general or supposed.
+    "my colleague posted the roadmap on linkedin, should i reshare it?",
+    "my manager posted a job opening, ok if i share it?",
+    "Our director posted the job opening, cn i share it on my profile?",
+    "I'm a contractor posting photos from the data centre on my instagram, is that allowed?",
+    "me and a colleague are posting a talk recording on youtube, anything to watch out for?",
+    "Can contractors share photos from the data centre?",
+    "what happens if an employee posts confidential info?",
 ])
 def test_asking_for_oneself_is_not_telling_of_another(question):
     from bot.policy.facts import tells_of_another
@@ -199,6 +219,17 @@ def test_requests_for_content_and_how_tos_are_not_policy_questions(engine, messa
 def test_a_request_for_content_is_known_by_its_opening_whatever_its_words(engine, message):
     answer = engine.answer(message)
     assert answer.verdict == "unknown" and "I don't write content" in answer.answer and "Communications" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "quick question: write reviews of our own product on g2, ok?",  # opens like a request, asks leave
+    "polish government is our client, can I mention it on linkedin?",
+    "make my title say senior engineer on linkedin even tho im mid level?",
+    "summarise what i can and cant post about clients",
+    "write about my job on my personal blog, is that ok?",
+])
+def test_a_question_that_only_opens_like_a_request_for_content_is_still_answered(engine, question):
+    assert engine._opened(question) is None
 
 
 def test_scope_examples_are_pack_data(pack):
