@@ -79,7 +79,7 @@ def score_drafts(checker, rows: list[dict], misses: bool = False) -> dict:
             "n": len(rows)}
 
 
-FRESH = ("blind2", "blind3", "train3", "blind4", "blind5")  # fresh sets by helpers who never saw content/, now tuned on
+FRESH = ("blind2", "blind3", "train3", "blind4", "blind5", "blind6")  # fresh sets by helpers who never saw content/, now tuned on
 
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
